@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { serveStatic } from "@hono/node-server/serve-static";
+import type { DbHandle } from "@tandem/db/client";
+import { BODY_LIMIT_BYTES } from "@tandem/shared";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { ApiError } from "./http/api-error.ts";
+import { databaseError } from "./http/database-error.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { messageRoutes } from "./routes/messages.ts";
+import { projectRoutes } from "./routes/projects.ts";
+
+export interface AppOptions {
+  db: DbHandle;
+  /** The built SPA (apps/web/dist) to serve beside the API; omitted, only the API is served. */
+  webRoot?: string | undefined;
+}
+
+/** The REST API under /api; its type is what the typed client (`hc`) is built from. */
+export function createApi(db: DbHandle) {
+  return new Hono()
+    .use(
+      bodyLimit({
+        maxSize: BODY_LIMIT_BYTES,
+        onError: (c) => {
+          const error = new ApiError("payload_too_large", `The body is over ${BODY_LIMIT_BYTES} bytes`);
+          return c.json(error.toBody(), error.status);
+        },
+      }),
+    )
+    .route("/health", healthRoutes(db))
+    .route("/projects", projectRoutes(db.db))
+    .route("/", messageRoutes(db.db));
+}
+
+export function createApp({ db, webRoot }: AppOptions) {
+  const app = new Hono().route("/api", createApi(db));
+
+  app.notFound((c) => {
+    const error = new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
+    return c.json(error.toBody(), error.status);
+  });
+
+  app.onError((err, c) => {
+    const error = toApiError(err);
+    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    return c.json(error.toBody(), error.status);
+  });
+
+  if (webRoot) serveSpa(app, webRoot);
+  return app;
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  // Hono's JSON validator throws this one for a body that does not parse.
+  if (err instanceof HTTPException && err.status === 400) {
+    return new ApiError("invalid_json", "The body is not valid JSON");
+  }
+  if (err instanceof HTTPException && err.status === 413) {
+    return new ApiError("payload_too_large", `The body is over ${BODY_LIMIT_BYTES} bytes`);
+  }
+  return databaseError(err) ?? new ApiError("internal", "Something went wrong on our side");
+}
+
+/** Serves the built SPA: hashed assets cached for good, every other path gets index.html. */
+function serveSpa(app: Hono, webRoot: string) {
+  const indexHtml = readFileSync(join(webRoot, "index.html"), "utf8");
+  app.use(
+    "/assets/*",
+    serveStatic({
+      root: webRoot,
+      onFound: (_path, c) => {
+        c.header("cache-control", "public, max-age=31536000, immutable");
+      },
+    }),
+  );
+  app.use("*", serveStatic({ root: webRoot }));
+  app.get("*", (c) => {
+    if (c.req.path.startsWith("/api/")) return c.notFound();
+    c.header("cache-control", "no-cache");
+    return c.html(indexHtml);
+  });
+}
+
+export type ApiType = ReturnType<typeof createApi>;

@@ -1,0 +1,30 @@
+import { type ErrorBody, type ErrorCode, type ErrorDetail, errorStatus } from "@tandem/shared";
+
+/** The one error type handlers throw; `app.onError` turns it into the JSON envelope. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[] | undefined;
+  readonly current: unknown;
+
+  constructor(code: ErrorCode, message: string, extra: { details?: ErrorDetail[]; current?: unknown } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.details = extra.details;
+    this.current = extra.current;
+  }
+
+  get status() {
+    return errorStatus[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody["error"] = { code: this.code, message: this.message };
+    if (this.details) error.details = this.details;
+    if (this.current !== undefined) error.current = this.current;
+    return { error };
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new ApiError("not_found", `${what} ${id} does not exist`);

@@ -1,0 +1,32 @@
+import { ApiError } from "./api-error.ts";
+
+/** The SQLSTATE of a Postgres error, looking through the wrappers drizzle adds. */
+function sqlState(err: unknown): string | undefined {
+  for (
+    let e = err, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * Database errors a client's request can cause, as the client's error. They are raced
+ * into (a project deleted while a message is posted to it), not validation gaps.
+ */
+export function databaseError(err: unknown): ApiError | undefined {
+  switch (sqlState(err)) {
+    case "23503":
+      return new ApiError("not_found", "A row this request refers to no longer exists");
+    case "23505":
+      return new ApiError("duplicate_id", "A row with this id already exists");
+    case "40001":
+    case "40P01":
+      return new ApiError("version_conflict", "The row changed while this request ran; try again");
+    default:
+      return undefined;
+  }
+}

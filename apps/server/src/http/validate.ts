@@ -1,0 +1,41 @@
+import type { ErrorDetail } from "@tandem/shared";
+import { validator } from "hono/validator";
+import type { z } from "zod";
+import { ApiError } from "./api-error.ts";
+
+const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
+
+/** Zod issues as field paths a client can point at, one per failing field. */
+export function issueDetails(error: z.ZodError): ErrorDetail[] {
+  return error.issues.flatMap((issue) => {
+    const base = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...base, key].join("."), message: "is not a known field" }));
+    }
+    return [{ path: base.join(".") || "(body)", message: issue.message }];
+  });
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ApiError("invalid_input", `The ${what} is not valid`, { details: issueDetails(result.error) });
+  }
+  return result.data;
+}
+
+/** Validates a JSON body: 415 when it is not JSON, 400 with field paths when it is wrong. */
+export const jsonBody = <S extends z.ZodType>(schema: S) =>
+  validator("json", (value, c) => {
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    if (!jsonMediaType.test(mediaType)) {
+      throw new ApiError("unsupported_media_type", "Send the body as JSON (content-type: application/json)");
+    }
+    return parseOrThrow(schema, value, "request body") as z.output<S>;
+  });
+
+export const queryParams = <S extends z.ZodType>(schema: S) =>
+  validator("query", (value) => parseOrThrow(schema, value, "query") as z.output<S>);
+
+export const pathParams = <S extends z.ZodType>(schema: S) =>
+  validator("param", (value) => parseOrThrow(schema, value, "path") as z.output<S>);

@@ -1,0 +1,138 @@
+import type { Db } from "@tandem/db/client";
+import { messages, projects } from "@tandem/db/schema";
+import {
+  createMessageBodySchema,
+  idSchema,
+  listMessagesQuerySchema,
+  textParts,
+  updateMessageBodySchema,
+} from "@tandem/shared";
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError, notFound } from "../http/api-error.ts";
+import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
+import { toMessage } from "../rows.ts";
+import { sameJson } from "../same-json.ts";
+
+const idParam = z.object({ id: idSchema });
+
+/** Messages are ordered by (created_at, id); a cursor is the id of a message of the page before. */
+const position = sql`(${messages.createdAt}, ${messages.id})`;
+const positionOf = (id: string) => sql`(select m.created_at, m.id from ${messages} m where m.id = ${id})`;
+
+export const messageRoutes = (db: Db) =>
+  new Hono()
+    .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
+      const { id: projectId } = c.req.valid("param");
+      const { limit, after, before } = c.req.valid("query");
+      return db.transaction(async (tx) => {
+        const [project] = await tx
+          .select({ id: projects.id })
+          .from(projects)
+          .where(eq(projects.id, projectId));
+        if (!project) throw notFound("Project", projectId);
+
+        const cursor = after ?? before;
+        if (cursor) {
+          const [known] = await tx
+            .select({ id: messages.id })
+            .from(messages)
+            .where(and(eq(messages.id, cursor), eq(messages.projectId, projectId)));
+          if (!known) {
+            throw new ApiError("invalid_input", "The query is not valid", {
+              details: [{ path: after ? "after" : "before", message: "is not a message of this project" }],
+            });
+          }
+        }
+
+        const inProject = eq(messages.projectId, projectId);
+        let where: SQL | undefined = inProject;
+        if (after) where = and(inProject, gt(position, positionOf(after)));
+        if (before) where = and(inProject, lt(position, positionOf(before)));
+        // Paging backwards reads newest first, then answers oldest first like every page.
+        const order = before
+          ? [desc(messages.createdAt), desc(messages.id)]
+          : [asc(messages.createdAt), asc(messages.id)];
+        const rows = await tx
+          .select()
+          .from(messages)
+          .where(where)
+          .orderBy(...order)
+          .limit(limit);
+        if (before) rows.reverse();
+        return c.json(rows.map(toMessage));
+      });
+    })
+
+    .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
+      const body = c.req.valid("json");
+      const parts = body.parts ?? textParts(body.content);
+      return db.transaction(async (tx) => {
+        const [project] = await tx
+          .select({ id: projects.id })
+          .from(projects)
+          .where(eq(projects.id, body.projectId));
+        if (!project) throw notFound("Project", body.projectId);
+
+        const [created] = await tx
+          .insert(messages)
+          .values({ id: body.id, projectId: body.projectId, role: body.role, content: body.content, parts })
+          .onConflictDoNothing({ target: messages.id })
+          .returning();
+        if (created) return c.json(toMessage(created), 201);
+
+        // The same id again: a retry of the same send answers the stored row.
+        const [stored] = await tx.select().from(messages).where(eq(messages.id, body.id));
+        const same =
+          stored &&
+          stored.projectId === body.projectId &&
+          stored.role === body.role &&
+          stored.content === body.content &&
+          sameJson(stored.parts, parts);
+        if (same) return c.json(toMessage(stored), 200);
+        throw new ApiError("duplicate_id", `A different message with id ${body.id} already exists`, {
+          current: stored && toMessage(stored),
+        });
+      });
+    })
+
+    .patch("/messages/:id", pathParams(idParam), jsonBody(updateMessageBodySchema), async (c) => {
+      const { id } = c.req.valid("param");
+      const { version, content, parts } = c.req.valid("json");
+      return db.transaction(async (tx) => {
+        const [current] = await tx.select().from(messages).where(eq(messages.id, id)).for("update");
+        if (!current) throw notFound("Message", id);
+        if (current.version !== version) {
+          throw new ApiError(
+            "version_conflict",
+            `Message ${id} changed since version ${version}; it is at version ${current.version}`,
+            { current: toMessage(current) },
+          );
+        }
+        if (current.status === "streaming") {
+          throw new ApiError("version_conflict", `Message ${id} is still being written by the assistant`, {
+            current: toMessage(current),
+          });
+        }
+        const [updated] = await tx
+          .update(messages)
+          .set({
+            content,
+            parts: parts ?? textParts(content),
+            version: sql`${messages.version} + 1`,
+            updatedAt: sql`now()`,
+          })
+          .where(eq(messages.id, id))
+          .returning();
+        if (!updated) throw notFound("Message", id);
+        return c.json(toMessage(updated), 200);
+      });
+    })
+
+    .delete("/messages/:id", pathParams(idParam), async (c) => {
+      const { id } = c.req.valid("param");
+      const [deleted] = await db.delete(messages).where(eq(messages.id, id)).returning();
+      if (!deleted) throw notFound("Message", id);
+      return c.json(toMessage(deleted), 200);
+    });

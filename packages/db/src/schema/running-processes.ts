@@ -1,0 +1,34 @@
+import { runningProcessStatuses } from "@tandem/shared";
+import { check, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { messages } from "./messages.ts";
+import { oneOf } from "./one-of.ts";
+import { projects } from "./projects.ts";
+
+/** One row per assistant generation: who runs it, and whether it is still alive. */
+export const runningProcesses = pgTable(
+  "running_processes",
+  {
+    id: uuid().primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    status: text({ enum: runningProcessStatuses }).notNull().default("running"),
+    model: text().notNull(),
+    instanceId: text("instance_id").notNull(),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    usage: jsonb().$type<Record<string, unknown>>(),
+    error: text(),
+  },
+  (table) => [
+    index("running_processes_project_status_idx").on(table.projectId, table.status),
+    index("running_processes_message_idx").on(table.messageId),
+    check("running_processes_status_check", oneOf(table.status, runningProcessStatuses)),
+  ],
+);
+
+export type RunningProcessRow = typeof runningProcesses.$inferSelect;

@@ -1,0 +1,32 @@
+import { z } from "zod";
+
+/** Every error code the API answers, with its HTTP status. */
+export const errorStatus = {
+  invalid_input: 400,
+  invalid_json: 400,
+  not_found: 404,
+  version_conflict: 409,
+  duplicate_id: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof errorStatus;
+
+export const errorDetailSchema = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+
+/** The body of every non-2xx answer. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(errorDetailSchema).optional(),
+    /** On a conflict: the stored row, so a client can show the server's version. */
+    current: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

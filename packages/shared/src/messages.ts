@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { idSchema, timestampSchema, versionSchema } from "./ids.ts";
+import { MESSAGE_CONTENT_MAX, MESSAGES_PAGE_MAX } from "./limits.ts";
+
+export const messageRoles = ["user", "assistant", "system"] as const;
+export const messageRoleSchema = z.enum(messageRoles);
+export type MessageRole = z.infer<typeof messageRoleSchema>;
+
+export const messageStatuses = ["complete", "streaming", "stopped", "error", "interrupted"] as const;
+export const messageStatusSchema = z.enum(messageStatuses);
+export type MessageStatus = z.infer<typeof messageStatusSchema>;
+
+/**
+ * One part of an AI SDK UIMessage. The AI SDK owns the full union (text, reasoning,
+ * tool calls, files, ...); we require its discriminant and keep the rest as sent.
+ */
+export const messagePartSchema = z.looseObject({ type: z.string().min(1) });
+export type MessagePart = z.infer<typeof messagePartSchema>;
+
+export const messageContentSchema = z
+  .string()
+  .max(MESSAGE_CONTENT_MAX, { error: `must be at most ${MESSAGE_CONTENT_MAX} characters` })
+  .refine((text) => text.trim().length > 0, { error: "must not be empty" });
+
+/** A message as the API answers it. */
+export const messageSchema = z.object({
+  id: idSchema,
+  projectId: idSchema,
+  role: messageRoleSchema,
+  content: z.string(),
+  parts: z.array(messagePartSchema),
+  status: messageStatusSchema,
+  error: z.string().nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+  version: versionSchema,
+});
+export type Message = z.infer<typeof messageSchema>;
+
+/** Assistant messages are written by the server's generation, never posted by a client. */
+export const createMessageBodySchema = z.strictObject({
+  id: idSchema,
+  projectId: idSchema,
+  role: z.enum(["user", "system"]).default("user"),
+  content: messageContentSchema,
+  parts: z.array(messagePartSchema).optional(),
+});
+export type CreateMessageBody = z.input<typeof createMessageBodySchema>;
+
+export const updateMessageBodySchema = z.strictObject({
+  content: messageContentSchema,
+  parts: z.array(messagePartSchema).optional(),
+  version: versionSchema,
+});
+export type UpdateMessageBody = z.infer<typeof updateMessageBodySchema>;
+
+/** The text parts a plain message is stored with when the client sends none. */
+export function textParts(content: string): MessagePart[] {
+  return [{ type: "text", text: content }];
+}
+
+/**
+ * Paging through a project's messages, oldest first. `after` / `before` name a message
+ * id: the page holds the messages just after (or just before) it.
+ */
+export const listMessagesQuerySchema = z
+  .strictObject({
+    limit: z.coerce
+      .number({ error: "must be a number" })
+      .int({ error: "must be a whole number" })
+      .min(1)
+      .max(MESSAGES_PAGE_MAX)
+      .default(MESSAGES_PAGE_MAX),
+    after: idSchema.optional(),
+    before: idSchema.optional(),
+  })
+  .refine((query) => !(query.after && query.before), {
+    error: "give after or before, not both",
+  });
+export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;

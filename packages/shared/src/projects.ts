@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { idSchema, timestampSchema, versionSchema } from "./ids.ts";
+import { PROJECT_NAME_MAX } from "./limits.ts";
+
+export const projectStatuses = ["active", "archived"] as const;
+export const projectStatusSchema = z.enum(projectStatuses);
+export type ProjectStatus = z.infer<typeof projectStatusSchema>;
+
+export const projectNameSchema = z
+  .string()
+  .trim()
+  .min(1, { error: "must not be empty" })
+  .max(PROJECT_NAME_MAX, { error: `must be at most ${PROJECT_NAME_MAX} characters` });
+
+/** A project as the API answers it. */
+export const projectSchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  status: projectStatusSchema,
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+  version: versionSchema,
+});
+export type Project = z.infer<typeof projectSchema>;
+
+export const createProjectBodySchema = z.strictObject({
+  id: idSchema,
+  name: projectNameSchema,
+  status: projectStatusSchema.optional(),
+});
+export type CreateProjectBody = z.infer<typeof createProjectBodySchema>;
+
+/** An update names the version it was based on; a stale one is refused with 409. */
+export const updateProjectBodySchema = z
+  .strictObject({
+    name: projectNameSchema.optional(),
+    status: projectStatusSchema.optional(),
+    version: versionSchema,
+  })
+  .refine((body) => body.name !== undefined || body.status !== undefined, {
+    error: "give at least one of name, status",
+  });
+export type UpdateProjectBody = z.infer<typeof updateProjectBodySchema>;
