@@ -1,0 +1,58 @@
+import { createCollection, localOnlyCollectionOptions } from "@tanstack/react-db";
+import { describeError } from "../lib/api.ts";
+
+/**
+ * Writes the server refused or never received. A failed write rolls its optimistic
+ * change back; this keeps what the user did (the row as they made it) so the UI can
+ * show it as failed and offer Retry. Nothing typed is lost.
+ */
+export interface FailedWrite {
+  key: string;
+  entity: "project" | "message";
+  op: "insert" | "update" | "delete";
+  id: string;
+  projectId: string;
+  /** The row as the user made it (for an update: with their changes applied). */
+  row: Record<string, unknown>;
+  error: string;
+  /** The server refused it (4xx): the same request would be refused again. */
+  refused: boolean;
+  at: number;
+}
+
+export const failedWrites = createCollection(
+  localOnlyCollectionOptions<FailedWrite, string>({
+    id: "failed-writes",
+    getKey: (write) => write.key,
+  }),
+);
+
+export const failedWriteKey = (entity: FailedWrite["entity"], op: FailedWrite["op"], id: string) =>
+  `${entity}:${op}:${id}`;
+
+export function recordFailedWrite(
+  write: Omit<FailedWrite, "key" | "error" | "at" | "refused">,
+  error: unknown,
+): void {
+  const key = failedWriteKey(write.entity, write.op, write.id);
+  const status = (error as { status?: unknown }).status;
+  const failed: FailedWrite = {
+    ...write,
+    key,
+    error: describeError(error),
+    refused: typeof status === "number" && status >= 400 && status < 500,
+    at: Date.now(),
+  };
+  if (failedWrites.has(key)) failedWrites.delete(key);
+  failedWrites.insert(failed);
+}
+
+export function forgetFailedWrite(key: string): void {
+  if (failedWrites.has(key)) failedWrites.delete(key);
+}
+
+/** Forgets every failed write of a project that is gone. */
+export function forgetProjectFailures(projectId: string): void {
+  const keys = [...failedWrites.values()].filter((w) => w.projectId === projectId).map((w) => w.key);
+  if (keys.length > 0) failedWrites.delete(keys);
+}

@@ -1,0 +1,71 @@
+import type { Message } from "@tandem/shared";
+import { eq, useLiveQuery } from "@tanstack/react-db";
+import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
+import { messagesCollection } from "../../collections/messages.ts";
+import { describeError } from "../../lib/api.ts";
+import { sendMessage } from "./actions.ts";
+import { Composer } from "./Composer.tsx";
+import { MessageItem, type MessageView } from "./MessageItem.tsx";
+import { useFollowNewest } from "./useFollowNewest.ts";
+
+export function Chat({ projectId }: { projectId: string }) {
+  const collection = messagesCollection(projectId);
+  const messages = useLiveQuery({
+    query: (q) => q.from({ m: collection }).orderBy(({ m }) => m.createdAt, "asc"),
+  });
+  const failedSends = useLiveQuery({
+    query: (q) =>
+      q
+        .from({ f: failedWrites })
+        .where(({ f }) => eq(f.projectId, projectId))
+        .where(({ f }) => eq(f.entity, "message"))
+        .where(({ f }) => eq(f.op, "insert")),
+  });
+
+  const views = mergeFailedSends(
+    messages.data.map((message) => ({
+      message,
+      status: message.$hasPendingWrites ? "pending" : message.status,
+    })),
+    failedSends.data,
+  );
+  const logRef = useFollowNewest(views.length, views.at(-1)?.message.content);
+
+  return (
+    <div className="chat">
+      <div className="log" role="log" aria-label="Messages" ref={logRef} aria-busy={messages.isLoading}>
+        {messages.isLoading && <p className="muted center">Loading messages…</p>}
+        {collection.utils.isError && views.length === 0 && (
+          <p className="muted center" role="alert">
+            Couldn't load messages: {describeError(collection.utils.lastError)}.{" "}
+            <button type="button" className="link" onClick={() => void collection.utils.refetch()}>
+              Try again
+            </button>
+          </p>
+        )}
+        {messages.isReady && views.length === 0 && (
+          <div className="empty-chat">
+            <p>No messages yet.</p>
+            <p className="muted">Write the first one below. Enter sends, Shift+Enter adds a line.</p>
+          </div>
+        )}
+        {views.map((view) => (
+          <MessageItem key={view.message.id} view={view} />
+        ))}
+      </div>
+      <Composer onSend={(content) => sendMessage(projectId, content)} />
+    </div>
+  );
+}
+
+/** Sends the server refused or never got stay in the chat, in order, marked failed. */
+function mergeFailedSends(views: MessageView[], failed: FailedWrite[]): MessageView[] {
+  if (failed.length === 0) return views;
+  const shown = new Set(views.map((view) => view.message.id));
+  const failedViews = failed
+    .filter((write) => !shown.has(write.id))
+    .map((write): MessageView => ({ message: write.row as Message, status: "failed", failure: write }));
+  return [...views, ...failedViews].sort((a, b) =>
+    a.message.createdAt < b.message.createdAt ? -1 : a.message.createdAt > b.message.createdAt ? 1 : 0,
+  );
+}

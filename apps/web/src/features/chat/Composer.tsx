@@ -1,0 +1,45 @@
+import { MESSAGE_CONTENT_MAX } from "@tandem/shared";
+import { useRef, useState } from "react";
+
+/** The message box: Enter sends, Shift+Enter adds a line, an empty message is not sent. */
+export function Composer({ onSend }: { onSend: (content: string) => void }) {
+  const [text, setText] = useState("");
+  const input = useRef<HTMLTextAreaElement>(null);
+  const canSend = text.trim().length > 0;
+
+  function send() {
+    if (!canSend) return;
+    onSend(text);
+    setText("");
+    input.current?.focus();
+  }
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        send();
+      }}
+    >
+      <textarea
+        ref={input}
+        aria-label="Message"
+        placeholder="Write a message…"
+        rows={Math.min(8, Math.max(1, text.split("\n").length))}
+        maxLength={MESSAGE_CONTENT_MAX}
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+            event.preventDefault();
+            send();
+          }
+        }}
+      />
+      <button type="submit" className="primary" disabled={!canSend}>
+        Send
+      </button>
+    </form>
+  );
+}

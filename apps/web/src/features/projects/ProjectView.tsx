@@ -1,0 +1,115 @@
+import type { Project } from "@tandem/shared";
+import { eq, useLiveQuery } from "@tanstack/react-db";
+import { useEffect, useState } from "react";
+import { Link, useLocation } from "wouter";
+import { useEditing } from "../../app/editing.tsx";
+import { failedWriteKey, failedWrites } from "../../collections/failed-writes.ts";
+import { projectsCollection } from "../../collections/projects.ts";
+import { Chat } from "../chat/Chat.tsx";
+import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
+import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
+import { FailedProjectWrites } from "./FailedProjectWrites.tsx";
+import { ProjectNameForm } from "./ProjectNameForm.tsx";
+
+export function ProjectView({ projectId }: { projectId: string }) {
+  const projects = useLiveQuery({
+    query: (q) => q.from({ p: projectsCollection }).where(({ p }) => eq(p.id, projectId)),
+  });
+  const failedCreate = useLiveQuery({
+    query: (q) =>
+      q.from({ f: failedWrites }).where(({ f }) => eq(f.key, failedWriteKey("project", "insert", projectId))),
+  });
+
+  const project = projects.data[0];
+  if (project) {
+    return (
+      <section className="project" aria-labelledby="project-title" key={project.id}>
+        <ProjectHeader project={project} pending={project.$hasPendingWrites} />
+        <FailedProjectWrites projectId={project.id} />
+        <Chat projectId={project.id} />
+      </section>
+    );
+  }
+
+  const failed = failedCreate.data[0];
+  if (failed) {
+    return (
+      <section className="project" aria-labelledby="project-title">
+        <header className="project-header">
+          <h1 id="project-title">{String(failed.row.name)}</h1>
+        </header>
+        <div role="alert" className="alert">
+          <span>This project wasn't saved: {failed.error}.</span>
+          <button type="button" className="small" onClick={() => retryProjectWrite(failed)}>
+            Retry
+          </button>
+        </div>
+      </section>
+    );
+  }
+
+  if (projects.isLoading || !projectsCollection.isReady()) {
+    return <p className="muted center">Loading…</p>;
+  }
+  return (
+    <div className="empty-state">
+      <h1>Project not found</h1>
+      <p>It may have been deleted.</p>
+      <Link href="/">Back to your projects</Link>
+    </div>
+  );
+}
+
+function ProjectHeader({ project, pending }: { project: Project; pending: boolean }) {
+  const [, navigate] = useLocation();
+  const { editor, setEditor } = useEditing();
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const renaming = editor === "rename-project";
+
+  // A rename belongs to this project: leaving it closes the form.
+  useEffect(() => () => setEditor((open) => (open === "rename-project" ? null : open)), [setEditor]);
+
+  return (
+    <header className="project-header" data-status={pending ? "pending" : "saved"}>
+      {renaming ? (
+        <>
+          <h1 id="project-title" className="visually-hidden">
+            {project.name}
+          </h1>
+          <ProjectNameForm
+            initialName={project.name}
+            submitLabel="Save"
+            onSubmit={(name) => {
+              if (name !== project.name) renameProject(project, name);
+              setEditor(null);
+            }}
+            onCancel={() => setEditor(null)}
+          />
+        </>
+      ) : (
+        <>
+          <h1 id="project-title">{project.name}</h1>
+          <div className="project-actions">
+            <button type="button" onClick={() => setEditor("rename-project")}>
+              Rename project
+            </button>
+            <button type="button" className="danger-outline" onClick={() => setConfirmingDelete(true)}>
+              Delete project
+            </button>
+          </div>
+        </>
+      )}
+      {confirmingDelete && (
+        <DeleteProjectDialog
+          projectName={project.name}
+          onClose={() => setConfirmingDelete(false)}
+          onConfirm={() => {
+            setConfirmingDelete(false);
+            deleteProject(project);
+            navigate("/");
+          }}
+        />
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,62 @@
+import type { ApiType } from "@tandem/server/app";
+import type { ErrorDetail } from "@tandem/shared";
+import { errorBodySchema } from "@tandem/shared";
+import { hc } from "hono/client";
+
+/** The typed API client: every request the app makes goes through here. */
+export const api = hc<ApiType>("/api");
+
+/** A request that failed: refused by the server (status ≥ 400) or never answered (status 0). */
+export class ApiRequestError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[];
+  readonly current: unknown;
+
+  constructor(status: number, code: string, message: string, details: ErrorDetail[] = [], current?: unknown) {
+    super(message);
+    this.name = "ApiRequestError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.current = current;
+  }
+
+  /** The server will refuse the same request again; retrying as is will not help. */
+  get isRefusal() {
+    return this.status >= 400 && this.status < 500;
+  }
+}
+
+interface JsonResponse<T> {
+  ok: boolean;
+  status: number;
+  json(): Promise<T>;
+}
+
+/** Sends a request and answers its body, or throws an ApiRequestError with the server's words. */
+export async function send<T>(request: () => Promise<JsonResponse<T>>): Promise<T> {
+  let response: JsonResponse<T>;
+  try {
+    response = await request();
+  } catch {
+    throw new ApiRequestError(0, "network", "Can't reach the server");
+  }
+  if (response.ok) return response.json();
+
+  const body = errorBodySchema.safeParse(await response.json().catch(() => undefined));
+  if (!body.success) {
+    throw new ApiRequestError(response.status, "unknown", `The server answered ${response.status}`);
+  }
+  const { code, message, details, current } = body.data.error;
+  throw new ApiRequestError(response.status, code, message, details, current);
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof ApiRequestError) {
+    if (error.status === 0) return "Can't reach the server";
+    if (error.status >= 500) return "The server had a problem";
+    return error.details[0] ? `${error.details[0].path} ${error.details[0].message}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
