@@ -14,11 +14,18 @@ function sqlState(err: unknown): string | undefined {
 }
 
 /**
- * Database errors a client's request can cause, as the client's error. They are raced
- * into (a project deleted while a message is posted to it), not validation gaps.
+ * Database errors a client's request can cause, as the client's error: rows raced into
+ * (a project deleted while a message is posted to it), and values the contract lets
+ * through that Postgres refuses.
  */
 export function databaseError(err: unknown): ApiError | undefined {
-  switch (sqlState(err)) {
+  const state = sqlState(err);
+  // Data exceptions (class 22): a NUL character or a lone surrogate in text or jsonb,
+  // a version beyond int4.
+  if (state?.startsWith("22")) {
+    return new ApiError("invalid_input", "A value in this request cannot be stored");
+  }
+  switch (state) {
     case "23503":
       return new ApiError("not_found", "A row this request refers to no longer exists");
     case "23505":

@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import {
+  type CreateMessageBody,
+  type CreateProjectBody,
+  type ErrorBody,
+  errorBodySchema,
+  type Message,
+  messageSchema,
+  type Project,
+  projectSchema,
+} from "@tandem/shared";
+import { expect } from "vitest";
+import type { TestServer } from "./backends.ts";
+
+export interface JsonAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** Sends `body` as JSON (or nothing) and reads the answer, which is always JSON. */
+export async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonAnswer> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "content-type": "application/json" };
+  }
+  return answerOf(await server.app.request(path, init));
+}
+
+export async function answerOf(response: Response): Promise<JsonAnswer> {
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  return { status: response.status, body: await response.json() };
+}
+
+/** Checks the error envelope, its status and code, and gives back its `error`. */
+export function expectError(answer: JsonAnswer, status: number, code: string): ErrorBody["error"] {
+  expect(answer.status).toBe(status);
+  const { error } = errorBodySchema.parse(answer.body);
+  expect(error.code).toBe(code);
+  expect(error.message).not.toBe("");
+  return error;
+}
+
+/** A 400 invalid_input naming exactly these failing fields. */
+export function expectInvalid(answer: JsonAnswer, paths: string[]): ErrorBody["error"] {
+  const error = expectError(answer, 400, "invalid_input");
+  expect(detailPaths(error).sort()).toEqual([...paths].sort());
+  return error;
+}
+
+export function detailPaths(error: ErrorBody["error"]): string[] {
+  return (error.details ?? []).map((detail) => detail.path);
+}
+
+export async function createProject(
+  server: TestServer,
+  body: Partial<CreateProjectBody> = {},
+): Promise<Project> {
+  const answer = await call(server, "POST", "/api/projects", {
+    id: randomUUID(),
+    name: "A project",
+    ...body,
+  });
+  expect(answer.status).toBe(201);
+  return projectSchema.parse(answer.body);
+}
+
+export async function createMessage(
+  server: TestServer,
+  projectId: string,
+  body: Partial<CreateMessageBody> = {},
+): Promise<Message> {
+  const answer = await call(server, "POST", "/api/messages", {
+    id: randomUUID(),
+    projectId,
+    content: "Hello",
+    ...body,
+  });
+  expect(answer.status).toBe(201);
+  return messageSchema.parse(answer.body);
+}

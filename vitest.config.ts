@@ -1,0 +1,21 @@
+import { configDefaults, defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // e2e/ is Playwright's (`pnpm test:e2e`), never vitest's.
+    exclude: [...configDefaults.exclude, "e2e/**"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "server",
+          include: ["apps/server/test/**/*.test.ts"],
+          environment: "node",
+          // Each file starts a PGlite (or creates a Postgres database) and migrates it first.
+          hookTimeout: 60_000,
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
