@@ -57,6 +57,19 @@ describe.each(backends)("messages on %s", (kind) => {
     expect(message).toMatchObject({ role: "system", parts });
   });
 
+  test("ids are case-insensitive: a retry in upper case is the same message", async () => {
+    const project = await createProject(server);
+    const id = randomUUID();
+    const body = { id: id.toUpperCase(), projectId: project.id.toUpperCase(), content: "Shouting ids" };
+    const first = await call(server, "POST", "/api/messages", body);
+    expect(first.status).toBe(201);
+    expect(messageSchema.parse(first.body).id).toBe(id);
+
+    const retry = await call(server, "POST", "/api/messages", body);
+    expect(retry.status).toBe(200);
+    expect(messageSchema.parse(retry.body)).toEqual(messageSchema.parse(first.body));
+  });
+
   test("POST again with the same body is a retry: 200 with the stored row", async () => {
     const project = await createProject(server);
     const body = { id: randomUUID(), projectId: project.id, content: "Once" };

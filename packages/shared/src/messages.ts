@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, timestampSchema, versionSchema } from "./ids.ts";
+import { idSchema, noNul, timestampSchema, versionSchema } from "./ids.ts";
 import { MESSAGE_CONTENT_MAX, MESSAGES_PAGE_MAX } from "./limits.ts";
 
 export const messageRoles = ["user", "assistant", "system"] as const;
@@ -20,7 +20,8 @@ export type MessagePart = z.infer<typeof messagePartSchema>;
 export const messageContentSchema = z
   .string()
   .max(MESSAGE_CONTENT_MAX, { error: `must be at most ${MESSAGE_CONTENT_MAX} characters` })
-  .refine((text) => text.trim().length > 0, { error: "must not be empty" });
+  .refine((text) => text.trim().length > 0, { error: "must not be empty" })
+  .refine(noNul, { error: "must not contain NUL characters" });
 
 /** A message as the API answers it. */
 export const messageSchema = z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, timestampSchema, versionSchema } from "./ids.ts";
+import { idSchema, noNul, timestampSchema, versionSchema } from "./ids.ts";
 import { PROJECT_NAME_MAX } from "./limits.ts";
 
 export const projectStatuses = ["active", "archived"] as const;
@@ -10,7 +10,8 @@ export const projectNameSchema = z
   .string()
   .trim()
   .min(1, { error: "must not be empty" })
-  .max(PROJECT_NAME_MAX, { error: `must be at most ${PROJECT_NAME_MAX} characters` });
+  .max(PROJECT_NAME_MAX, { error: `must be at most ${PROJECT_NAME_MAX} characters` })
+  .refine(noNul, { error: "must not contain NUL characters" });
 
 /** A project as the API answers it. */
 export const projectSchema = z.object({

@@ -6,20 +6,24 @@ import { ApiError } from "./api-error.ts";
 const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
 
 /** Zod issues as field paths a client can point at, one per failing field. */
-export function issueDetails(error: z.ZodError): ErrorDetail[] {
+export function issueDetails(error: z.ZodError, part: RequestPart = "body"): ErrorDetail[] {
   return error.issues.flatMap((issue) => {
     const base = issue.path.map(String);
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ path: [...base, key].join("."), message: "is not a known field" }));
     }
-    return [{ path: base.join(".") || "(body)", message: issue.message }];
+    return [{ path: base.join(".") || `(${part})`, message: issue.message }];
   });
 }
 
-function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+type RequestPart = "body" | "query" | "path";
+
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new ApiError("invalid_input", `The ${what} is not valid`, { details: issueDetails(result.error) });
+    throw new ApiError("invalid_input", `The request ${part} is not valid`, {
+      details: issueDetails(result.error, part),
+    });
   }
   return result.data;
 }
@@ -31,7 +35,7 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
     if (!jsonMediaType.test(mediaType)) {
       throw new ApiError("unsupported_media_type", "Send the body as JSON (content-type: application/json)");
     }
-    return parseOrThrow(schema, value, "request body") as z.output<S>;
+    return parseOrThrow(schema, value, "body") as z.output<S>;
   });
 
 export const queryParams = <S extends z.ZodType>(schema: S) =>
