@@ -1,0 +1,236 @@
+import { randomUUID } from "node:crypto";
+import { type APIRequestContext, test as base, expect, type Locator, type Page } from "@playwright/test";
+import postgres from "postgres";
+import type { Message, Project } from "../packages/shared/src/index.ts";
+
+export { expect };
+
+/** Seeds and reads rows through the real API, as any client would. */
+export class Api {
+  constructor(private readonly request: APIRequestContext) {}
+
+  async createProject(name: string): Promise<Project> {
+    const res = await this.request.post("/api/projects", { data: { id: randomUUID(), name } });
+    expect(res.status(), await res.text()).toBe(201);
+    return res.json();
+  }
+
+  async projects(): Promise<Project[]> {
+    const res = await this.request.get("/api/projects");
+    expect(res.status()).toBe(200);
+    return res.json();
+  }
+
+  async createMessage(projectId: string, content: string): Promise<Message> {
+    const res = await this.request.post("/api/messages", {
+      data: { id: randomUUID(), projectId, role: "user", content },
+    });
+    expect(res.status(), await res.text()).toBe(201);
+    return res.json();
+  }
+
+  async messages(projectId: string): Promise<Message[]> {
+    const res = await this.request.get(`/api/projects/${projectId}/messages`);
+    expect(res.status(), await res.text()).toBe(200);
+    return res.json();
+  }
+}
+
+export type StoredProject = Pick<Project, "id" | "name" | "version">;
+export type StoredMessage = Pick<Message, "id" | "projectId" | "role" | "content" | "status">;
+
+/**
+ * What the server has stored. With DATABASE_URL it reads the tables of the Postgres the
+ * server writes to; with PGlite (held open by the server process) it asks the API.
+ */
+export interface Store {
+  readonly source: "postgres" | "api";
+  project(id: string): Promise<StoredProject | undefined>;
+  messages(projectId: string): Promise<StoredMessage[]>;
+}
+
+function postgresStore(sql: postgres.Sql): Store {
+  return {
+    source: "postgres",
+    async project(id) {
+      const [row] = await sql<StoredProject[]>`select id, name, version from projects where id = ${id}`;
+      return row;
+    },
+    async messages(projectId) {
+      return sql<StoredMessage[]>`
+        select id, project_id as "projectId", role, content, status
+        from messages where project_id = ${projectId}
+        order by created_at, id`;
+    },
+  };
+}
+
+function apiStore(api: Api): Store {
+  return {
+    source: "api",
+    async project(id) {
+      return (await api.projects()).find((project) => project.id === id);
+    },
+    async messages(projectId) {
+      return api.messages(projectId);
+    },
+  };
+}
+
+/** The app as a user sees it, by the accessible names of the UI contract. */
+export class TandemApp {
+  readonly nav: Locator;
+  readonly newProjectButton: Locator;
+  readonly projectNameInput: Locator;
+  readonly createButton: Locator;
+  readonly renameButton: Locator;
+  readonly deleteButton: Locator;
+  readonly log: Locator;
+  readonly articles: Locator;
+  readonly messageInput: Locator;
+  readonly sendButton: Locator;
+
+  constructor(readonly page: Page) {
+    this.nav = page.getByRole("navigation", { name: "Projects" });
+    this.newProjectButton = page.getByRole("button", { name: "New project", exact: true });
+    this.projectNameInput = page.getByRole("textbox", { name: "Project name", exact: true });
+    this.createButton = page.getByRole("button", { name: "Create", exact: true });
+    this.renameButton = page.getByRole("button", { name: "Rename project", exact: true });
+    this.deleteButton = page.getByRole("button", { name: "Delete project", exact: true });
+    this.log = page.getByRole("log", { name: "Messages", exact: true });
+    this.articles = this.log.getByRole("article");
+    this.messageInput = page.getByRole("textbox", { name: "Message", exact: true });
+    this.sendButton = page.getByRole("button", { name: "Send", exact: true });
+  }
+
+  projectLink(name: string): Locator {
+    return this.nav.getByRole("link", { name, exact: true });
+  }
+
+  heading(name: string): Locator {
+    return this.page.getByRole("heading", { name, exact: true });
+  }
+
+  /** The message articles showing this text (a substring; whitespace is normalised). */
+  message(text: string): Locator {
+    return this.articles.filter({ hasText: text });
+  }
+
+  async open(project: Pick<Project, "id" | "name">): Promise<void> {
+    await this.page.goto(`/projects/${project.id}`);
+    await expect(this.heading(project.name)).toBeVisible();
+  }
+
+  /** Creates a project through the UI and answers the id it was opened under. */
+  async createProject(name: string, submit: "enter" | "button" = "enter"): Promise<string> {
+    await this.newProjectButton.click();
+    await this.projectNameInput.fill(name);
+    if (submit === "enter") await this.projectNameInput.press("Enter");
+    else await this.createButton.click();
+    await expect(this.page).toHaveURL(projectUrl);
+    return projectIdOf(this.page.url());
+  }
+
+  async sendMessage(text: string): Promise<void> {
+    await this.messageInput.fill(text);
+    await this.messageInput.press("Enter");
+  }
+}
+
+export const projectUrl = /\/projects\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function projectIdOf(url: string): string {
+  const id = new URL(url).pathname.split("/").at(-1);
+  if (!id) throw new Error(`No project id in ${url}`);
+  return id;
+}
+
+/** A name no other test (or earlier run against the same database) uses. */
+export function uniqueName(label: string): string {
+  return `${label} ${randomUUID().slice(0, 8)}`;
+}
+
+/** Takes over one API route (method and exact path) in this page, then gives it back. */
+export class ApiRoute {
+  private readonly matches: (url: URL) => boolean;
+
+  constructor(
+    private readonly page: Page,
+    private readonly method: string,
+    pathname: string,
+  ) {
+    this.matches = (url) => url.pathname === pathname;
+  }
+
+  /** The server refuses (500) or the request never arrives (network error). */
+  async fail(how: "500" | "network"): Promise<void> {
+    await this.page.route(this.matches, async (route) => {
+      if (route.request().method() !== this.method) return route.fallback();
+      if (how === "network") return route.abort("failed");
+      return route.fulfill({
+        status: 500,
+        json: { error: { code: "internal", message: "Refused by the test" } },
+      });
+    });
+  }
+
+  /** Holds the requests until `release` is called; they then go on to the server. */
+  async hold(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await this.page.route(this.matches, async (route) => {
+      if (route.request().method() !== this.method) return route.fallback();
+      await released;
+      return route.continue();
+    });
+    return release;
+  }
+
+  restore(): Promise<void> {
+    return this.page.unroute(this.matches);
+  }
+}
+
+interface TestFixtures {
+  api: Api;
+  app: TandemApp;
+  store: Store;
+}
+
+interface WorkerFixtures {
+  sql: postgres.Sql | undefined;
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  sql: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixture's dependencies from this pattern.
+    async ({}, use) => {
+      const url = process.env.DATABASE_URL;
+      if (!url) return use(undefined);
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      await use(sql);
+      await sql.end({ timeout: 5 });
+    },
+    { scope: "worker" },
+  ],
+  api: async ({ request }, use) => {
+    await use(new Api(request));
+  },
+  app: async ({ page }, use, testInfo) => {
+    // Uncaught errors in the page explain a blank screen better than a missing locator.
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.stack ?? String(error)));
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(`console.error: ${message.text()}`);
+    });
+    await use(new TandemApp(page));
+    if (errors.length > 0) {
+      await testInfo.attach("page errors", { body: errors.join("\n\n"), contentType: "text/plain" });
+    }
+  },
+  store: async ({ sql, api }, use) => {
+    await use(sql ? postgresStore(sql) : apiStore(api));
+  },
+});

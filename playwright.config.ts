@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineConfig, devices } from "@playwright/test";
+
+const isCI = Boolean(process.env.CI);
+const port = Number(process.env.E2E_PORT || 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const databaseUrl = process.env.DATABASE_URL || undefined;
+
+// The bundled browser cannot be downloaded here; Debian's chromium works.
+const chromiumPath =
+  process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+
+/**
+ * A fresh PGlite directory for this run. The runner makes it once and exports it, so the
+ * workers (which load this file too) reuse it instead of making their own; it is removed
+ * when the runner exits, after the server has been stopped.
+ */
+function pgliteDataDir(): string {
+  const inherited = process.env.TANDEM_E2E_DATA_DIR;
+  if (inherited) return inherited;
+  const dir = mkdtempSync(join(tmpdir(), "tandem-e2e-"));
+  process.env.TANDEM_E2E_DATA_DIR = dir;
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export default defineConfig({
+  testDir: "e2e",
+  // Every test seeds its own project under a unique name, so tests never share rows.
+  fullyParallel: true,
+  // Two cores: more workers only make the browser and the server fight for them.
+  workers: 2,
+  retries: 0,
+  forbidOnly: isCI,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL,
+    headless: true,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: chromiumPath,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "node --import tsx apps/server/src/index.ts",
+    url: `${baseURL}/api/health`,
+    reuseExistingServer: !isCI,
+    timeout: 60_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
+    },
+  },
+});
