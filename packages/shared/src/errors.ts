@@ -7,6 +7,10 @@ export const errorStatus = {
   not_found: 404,
   version_conflict: 409,
   duplicate_id: 409,
+  /** A reply is already being written in this project: one generation at a time. */
+  generation_running: 409,
+  /** Stop or follow asked of a message whose reply is not being written. */
+  not_streaming: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { idSchema } from "./ids.ts";
+import { type Message, messageContentSchema, messagePartSchema } from "./messages.ts";
+
+/** The text of a message's text parts, joined: what a message "says" when sent as parts. */
+export function textOfParts(parts: ReadonlyArray<{ type: string; text?: unknown }>): string {
+  return parts
+    .filter((part) => part.type === "text" && typeof part.text === "string")
+    .map((part) => part.text as string)
+    .join("");
+}
+
+/**
+ * `POST /api/chat`: store the user's message (idempotent on its id) and start the
+ * assistant's reply. The message is given as `content`, as AI SDK `parts`, or both.
+ */
+export const chatRequestSchema = z.strictObject({
+  projectId: idSchema,
+  message: z
+    .strictObject({
+      id: idSchema,
+      content: messageContentSchema.optional(),
+      parts: z.array(messagePartSchema).optional(),
+    })
+    .refine((message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "", {
+      error: "give content, or parts with some text",
+    }),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/**
+ * The custom data chunk Tandem adds to the AI SDK UI message stream: a stored message
+ * row (the user's message as stored, the assistant's row when the reply starts, and its
+ * final row when it ends). Transient: AI SDK clients do not add it to the message parts.
+ */
+export const MESSAGE_DATA_CHUNK = "data-message";
+export interface MessageDataChunk {
+  type: typeof MESSAGE_DATA_CHUNK;
+  id: string;
+  data: Message;
+  transient: true;
+}
