@@ -347,28 +347,21 @@ test.describe("409 conflicts", () => {
 });
 
 test.describe("413 and 415: bodies the API does not take", () => {
-  // The server answers 413 before reading the body and then drops the kept-alive socket,
-  // so these requests ask for their own connection (see the `test.fail` below).
-  const ownConnection = { connection: "close" };
-
   test("a body over 1 MiB is refused before anything is written", async ({ api, request }) => {
     const project = await api.createProject(uniqueName("Big body"));
     const res = await request.post("/api/messages", {
       data: { id: randomUUID(), projectId: project.id, content: "b".repeat(BODY_MAX) },
-      headers: ownConnection,
     });
     await expectError(res, 413, "payload_too_large");
 
     const bigProject = await request.post("/api/projects", {
       data: { id: randomUUID(), name: "p".repeat(BODY_MAX + 1) },
-      headers: ownConnection,
     });
     await expectError(bigProject, 413, "payload_too_large");
     expect(await api.messages(project.id)).toEqual([]);
   });
 
   test("the connection still answers after a 413", async ({ request }) => {
-    test.fail(true, "known server bug: the next request on a kept-alive connection gets ECONNRESET");
     const big = await request.post("/api/projects", {
       data: { id: randomUUID(), name: "p".repeat(BODY_MAX + 1) },
     });

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { DbHandle } from "@tandem/db/client";
 import { BODY_LIMIT_BYTES } from "@tandem/shared";
@@ -26,6 +26,8 @@ export function createApi(db: DbHandle) {
         maxSize: BODY_LIMIT_BYTES,
         onError: (c) => {
           const error = new ApiError("payload_too_large", `The body is over ${BODY_LIMIT_BYTES} bytes`);
+          // The rest of the body is never read, so this connection cannot carry another request.
+          c.header("connection", "close");
           return c.json(error.toBody(), error.status);
         },
       }),
@@ -65,23 +67,26 @@ function toApiError(err: unknown): ApiError {
   return databaseError(err) ?? new ApiError("internal", "Something went wrong on our side");
 }
 
-/** Serves the built SPA: hashed assets cached for good, every other path gets index.html. */
+/**
+ * Serves the built SPA: hashed assets cached for good (a missing one is a 404, not the
+ * page), every other path gets index.html, read per request so a rebuild is picked up.
+ */
 function serveSpa(app: Hono, webRoot: string) {
-  const indexHtml = readFileSync(join(webRoot, "index.html"), "utf8");
+  const indexHtml = join(webRoot, "index.html");
   app.use(
-    "/assets/*",
+    "*",
     serveStatic({
       root: webRoot,
-      onFound: (_path, c) => {
-        c.header("cache-control", "public, max-age=31536000, immutable");
+      onFound: (path, c) => {
+        const hashed = path.includes(`${sep}assets${sep}`);
+        c.header("cache-control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
       },
     }),
   );
-  app.use("*", serveStatic({ root: webRoot }));
-  app.get("*", (c) => {
-    if (c.req.path.startsWith("/api/")) return c.notFound();
+  app.get("*", async (c) => {
+    if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/assets/")) return c.notFound();
     c.header("cache-control", "no-cache");
-    return c.html(indexHtml);
+    return c.html(await readFile(indexHtml, "utf8"));
   });
 }
 
