@@ -1,4 +1,5 @@
 import { type MessagePart, messageRoles, messageStatuses } from "@tandem/shared";
+import { sql } from "drizzle-orm";
 import { check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { oneOf } from "./one-of.ts";
 import { projects } from "./projects.ts";
@@ -21,6 +22,8 @@ export const messages = pgTable(
   },
   (table) => [
     index("messages_project_created_idx").on(table.projectId, table.createdAt, table.id),
+    // The sweeper looks for replies left streaming without a live generation.
+    index("messages_streaming_idx").on(table.id).where(sql`${table.status} = 'streaming'`),
     check("messages_role_check", oneOf(table.role, messageRoles)),
     check("messages_status_check", oneOf(table.status, messageStatuses)),
   ],

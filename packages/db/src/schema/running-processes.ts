@@ -1,8 +1,12 @@
 import { runningProcessStatuses } from "@tandem/shared";
-import { check, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { messages } from "./messages.ts";
 import { oneOf } from "./one-of.ts";
 import { projects } from "./projects.ts";
+
+/** The partial unique index that allows one running generation per project. */
+export const ONE_RUNNING_PER_PROJECT = "running_processes_one_running_per_project";
 
 /** One row per assistant generation: who runs it, and whether it is still alive. */
 export const runningProcesses = pgTable(
@@ -27,6 +31,12 @@ export const runningProcesses = pgTable(
   (table) => [
     index("running_processes_project_status_idx").on(table.projectId, table.status),
     index("running_processes_message_idx").on(table.messageId),
+    // One generation at a time per project, enforced by the database against racing requests.
+    uniqueIndex(ONE_RUNNING_PER_PROJECT).on(table.projectId).where(sql`${table.status} = 'running'`),
+    // The sweeper looks for running processes with an old heartbeat every few seconds.
+    index("running_processes_running_heartbeat_idx")
+      .on(table.heartbeatAt)
+      .where(sql`${table.status} = 'running'`),
     check("running_processes_status_check", oneOf(table.status, runningProcessStatuses)),
   ],
 );

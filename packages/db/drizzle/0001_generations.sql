@@ -1,0 +1,3 @@
+CREATE INDEX "messages_streaming_idx" ON "messages" USING btree ("id") WHERE "messages"."status" = 'streaming';--> statement-breakpoint
+CREATE UNIQUE INDEX "running_processes_one_running_per_project" ON "running_processes" USING btree ("project_id") WHERE "running_processes"."status" = 'running';--> statement-breakpoint
+CREATE INDEX "running_processes_running_heartbeat_idx" ON "running_processes" USING btree ("heartbeat_at") WHERE "running_processes"."status" = 'running';
