@@ -1,12 +1,43 @@
 import { z } from "zod";
 
+const milliseconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
 /** The only place that reads process.env; a wrong value stops start-up with a clear message. */
-const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  DATABASE_URL: z.url().optional(),
-  DATA_DIR: z.string().min(1).default("./.data"),
-});
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    DATABASE_URL: z.url().optional(),
+    DATA_DIR: z.string().min(1).default("./.data"),
+    /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
+    AI_BASE_URL: z.url().optional(),
+    AI_API_KEY: z.string().optional(),
+    AI_MODEL: z.string().min(1).optional(),
+    /** The offline assistant's pace, per token. */
+    ASSISTANT_TOKEN_DELAY_MS: milliseconds(20),
+    /** How often a growing reply's text is written to its row. */
+    STREAM_FLUSH_MS: milliseconds(250, 10),
+    /** How often a running generation tells the others it is alive. */
+    GENERATION_HEARTBEAT_MS: milliseconds(2000, 10),
+    /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
+    GENERATION_STALE_MS: milliseconds(10_000, 20),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AI_BASE_URL && !env.AI_MODEL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AI_MODEL"],
+        message: "is required when AI_BASE_URL is set: the model to ask, e.g. AI_MODEL=llama3.2",
+      });
+    }
+    if (env.GENERATION_STALE_MS <= 2 * env.GENERATION_HEARTBEAT_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["GENERATION_STALE_MS"],
+        message: `must be more than twice GENERATION_HEARTBEAT_MS (${env.GENERATION_HEARTBEAT_MS}), or live generations look dead`,
+      });
+    }
+  });
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type {
+  ChatModel,
+  ChatModelCallOptions,
+  ChatModelGenerateResult,
+  ChatModelStreamPart,
+  ChatModelStreamResult,
+  ChatModelUsage,
+} from "./model.ts";
+import { offlineReply, tokenize } from "./offline-reply.ts";
+
+/**
+ * The assistant that answers when no model is configured: it streams `offlineReply` of
+ * the last user message, one token every `tokenDelayMs`, and stops when the call is aborted.
+ */
+export class OfflineModel implements ChatModel {
+  readonly specificationVersion = "v3";
+  readonly provider = "tandem";
+  readonly modelId = "tandem-offline";
+  readonly supportedUrls = {};
+  readonly #tokenDelayMs: number;
+
+  constructor({ tokenDelayMs }: { tokenDelayMs: number }) {
+    this.#tokenDelayMs = tokenDelayMs;
+  }
+
+  async doGenerate(options: ChatModelCallOptions): Promise<ChatModelGenerateResult> {
+    const text = offlineReply(lastUserText(options));
+    return {
+      content: [{ type: "text", text }],
+      finishReason: { unified: "stop", raw: "stop" },
+      usage: usage(options, tokenize(text).length),
+      warnings: [],
+    };
+  }
+
+  async doStream(options: ChatModelCallOptions): Promise<ChatModelStreamResult> {
+    const tokens = tokenize(offlineReply(lastUserText(options)));
+    const delayMs = this.#tokenDelayMs;
+    const signal = options.abortSignal;
+    let next = 0;
+    const stream = new ReadableStream<ChatModelStreamPart>({
+      start(controller) {
+        controller.enqueue({ type: "stream-start", warnings: [] });
+        controller.enqueue({ type: "text-start", id: "0" });
+      },
+      async pull(controller) {
+        const token = tokens[next++];
+        if (token === undefined) {
+          controller.enqueue({ type: "text-end", id: "0" });
+          controller.enqueue({
+            type: "finish",
+            finishReason: { unified: "stop", raw: "stop" },
+            usage: usage(options, tokens.length),
+          });
+          controller.close();
+          return;
+        }
+        // Rejects with an AbortError when the call is aborted, which ends the stream.
+        if (delayMs > 0) await sleep(delayMs, undefined, { signal });
+        else signal?.throwIfAborted();
+        controller.enqueue({ type: "text-delta", id: "0", delta: token });
+      },
+    });
+    return { stream };
+  }
+}
+
+function lastUserText(options: ChatModelCallOptions): string {
+  const message = options.prompt.findLast((m) => m.role === "user");
+  if (message?.role !== "user") return "";
+  return message.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
+/** Usage in words, the offline assistant's tokens. */
+function usage(options: ChatModelCallOptions, outputTokens: number): ChatModelUsage {
+  let inputTokens = 0;
+  for (const message of options.prompt) {
+    if (typeof message.content === "string") inputTokens += tokenize(message.content).length;
+    else {
+      for (const part of message.content) if (part.type === "text") inputTokens += tokenize(part.text).length;
+    }
+  }
+  return {
+    inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: outputTokens, text: outputTokens, reasoning: undefined },
+  };
+}

@@ -1,0 +1,38 @@
+import { describe, expect, test } from "vitest";
+import { readEnv } from "../src/env.ts";
+
+describe("the environment", () => {
+  test("the assistant needs no settings: the offline model with its defaults", () => {
+    expect(readEnv({})).toMatchObject({
+      ASSISTANT_TOKEN_DELAY_MS: 20,
+      STREAM_FLUSH_MS: 250,
+      GENERATION_HEARTBEAT_MS: 2000,
+      GENERATION_STALE_MS: 10_000,
+    });
+    expect(readEnv({}).AI_BASE_URL).toBeUndefined();
+  });
+
+  test("AI_BASE_URL without AI_MODEL stops start-up with a message naming AI_MODEL", () => {
+    expect(() => readEnv({ AI_BASE_URL: "http://127.0.0.1:11434/v1" })).toThrow(
+      /AI_MODEL: is required when AI_BASE_URL is set/,
+    );
+  });
+
+  test("a model server is given by URL, model and an optional key", () => {
+    const env = readEnv({ AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "llama3.2", AI_API_KEY: "" });
+    expect(env).toMatchObject({ AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "llama3.2" });
+    expect(env.AI_API_KEY).toBeUndefined();
+  });
+
+  test.each([
+    [{ AI_BASE_URL: "not a url", AI_MODEL: "x" }, /AI_BASE_URL/],
+    [{ STREAM_FLUSH_MS: "fast" }, /STREAM_FLUSH_MS/],
+    [{ ASSISTANT_TOKEN_DELAY_MS: "-1" }, /ASSISTANT_TOKEN_DELAY_MS/],
+    [
+      { GENERATION_HEARTBEAT_MS: "5000", GENERATION_STALE_MS: "6000" },
+      /GENERATION_STALE_MS: must be more than twice/,
+    ],
+  ])("a wrong value (%j) names its variable", (source, message) => {
+    expect(() => readEnv(source)).toThrow(message);
+  });
+});
