@@ -6,8 +6,10 @@ import { BODY_LIMIT_BYTES } from "@tandem/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { ApiError } from "./http/api-error.ts";
 import { databaseError } from "./http/database-error.ts";
+import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { projectRoutes } from "./routes/projects.ts";
@@ -16,10 +18,12 @@ export interface AppOptions {
   db: DbHandle;
   /** The built SPA (apps/web/dist) to serve beside the API; omitted, only the API is served. */
   webRoot?: string | undefined;
+  /** The assistant, or the options to make one (tests give a scripted model); default: offline. */
+  assistant?: Assistant | AssistantOptions | undefined;
 }
 
 /** The REST API under /api; its type is what the typed client (`hc`) is built from. */
-export function createApi(db: DbHandle) {
+export function createApi(db: DbHandle, assistant: Assistant) {
   return new Hono()
     .use(
       bodyLimit({
@@ -34,11 +38,13 @@ export function createApi(db: DbHandle) {
     )
     .route("/health", healthRoutes(db))
     .route("/projects", projectRoutes(db.db))
-    .route("/", messageRoutes(db.db));
+    .route("/", messageRoutes(db.db))
+    .route("/chat", chatRoutes(assistant));
 }
 
-export function createApp({ db, webRoot }: AppOptions) {
-  const app = new Hono().route("/api", createApi(db));
+export function createApp({ db, webRoot, assistant }: AppOptions) {
+  const service = assistant instanceof Assistant ? assistant : new Assistant(db, assistant);
+  const app = new Hono().route("/api", createApi(db, service));
 
   app.notFound((c) => {
     const error = new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);

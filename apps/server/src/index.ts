@@ -3,20 +3,42 @@ import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createDb } from "@tandem/db/client";
 import { createApp } from "./app.ts";
-import { readEnv } from "./env.ts";
+import { Assistant } from "./assistant/assistant.ts";
+import { chatModel } from "./assistant/model.ts";
+import { type Env, readEnv } from "./env.ts";
 
-const env = readEnv();
+let env: Env;
+try {
+  env = readEnv();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
 const handle = createDb(env);
 await handle.migrate();
+
+const assistant = new Assistant(handle, {
+  model: chatModel(env),
+  tokenDelayMs: env.ASSISTANT_TOKEN_DELAY_MS,
+  flushMs: env.STREAM_FLUSH_MS,
+  heartbeatMs: env.GENERATION_HEARTBEAT_MS,
+  staleMs: env.GENERATION_STALE_MS,
+});
+const interrupted = await assistant.recover();
+if (interrupted.length > 0) {
+  console.log(`Marked ${interrupted.length} reply(s) left unfinished by a stopped server as interrupted.`);
+}
+assistant.startSweeper();
 
 const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const hasWeb = existsSync(webRoot);
 if (!hasWeb) console.warn(`No built web app at ${webRoot}: serving the API only (run pnpm build).`);
 
-const app = createApp({ db: handle, webRoot: hasWeb ? webRoot : undefined });
+const app = createApp({ db: handle, webRoot: hasWeb ? webRoot : undefined, assistant });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";
-  console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where})`);
+  const model = env.AI_BASE_URL ? `${env.AI_MODEL} at ${env.AI_BASE_URL}` : "the offline assistant";
+  console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where}; replies by ${model})`);
 });
 
 let closing = false;
@@ -24,13 +46,15 @@ function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   console.log(`${signal}: closing`);
-  // Stop accepting connections, let requests in flight finish, then close the database.
+  setTimeout(() => process.exit(1), 10_000).unref();
+  // Stop accepting connections; end this instance's replies as interrupted (their text
+  // kept), which also ends the responses following them; then close the database.
   server.close(async () => {
     await handle.close();
     process.exit(0);
   });
   if ("closeIdleConnections" in server) server.closeIdleConnections();
-  setTimeout(() => process.exit(1), 10_000).unref();
+  assistant.shutdown().catch((error) => console.error("Interrupting replies failed:", error));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -6,6 +6,7 @@ import { createDb, type DbEnv, type DbHandle, type DbKind } from "@tandem/db/cli
 import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { createApp } from "../src/app.ts";
+import { Assistant, type AssistantOptions } from "../src/assistant/assistant.ts";
 
 const serverUrl = process.env.DATABASE_URL || undefined;
 
@@ -63,24 +64,33 @@ export interface TestServer {
   readonly app: ReturnType<typeof createApp>;
   /** The handle the app writes through, to check what was stored. */
   readonly handle: DbHandle;
+  /** The app's assistant (its generations are interrupted after the last test). */
+  readonly assistant: Assistant;
 }
 
 /**
  * Gives the calling `describe` block a fresh, migrated database of `kind` and an app on it,
- * created before its first test and removed after its last.
+ * created before its first test and removed after its last. `assistant` configures the
+ * app's assistant (a scripted model, short intervals); by default it is the offline one.
  */
-export function useTestServer(kind: DbKind): TestServer {
+export function useTestServer(
+  kind: DbKind,
+  { assistant: options }: { assistant?: AssistantOptions } = {},
+): TestServer {
   let database: TestDatabase | undefined;
   let handle: DbHandle | undefined;
   let app: ReturnType<typeof createApp> | undefined;
+  let assistant: Assistant | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
     handle = await openDb(database.env);
-    app = createApp({ db: handle });
+    assistant = new Assistant(handle, options);
+    app = createApp({ db: handle, assistant });
   });
 
   afterAll(async () => {
+    await assistant?.shutdown();
     await handle?.close();
     await database?.drop();
   });
@@ -93,6 +103,10 @@ export function useTestServer(kind: DbKind): TestServer {
     get handle() {
       if (!handle) throw new Error("The test server is not up: use it inside a test or hook");
       return handle;
+    },
+    get assistant() {
+      if (!assistant) throw new Error("The test server is not up: use it inside a test or hook");
+      return assistant;
     },
   };
 }

@@ -12,6 +12,9 @@ import {
 import { expect } from "vitest";
 import type { TestServer } from "./backends.ts";
 
+/** Anything with the app under test: a TestServer, or an app made by a test itself. */
+export type WithApp = Pick<TestServer, "app">;
+
 export interface JsonAnswer {
   status: number;
   body: unknown;
@@ -19,7 +22,7 @@ export interface JsonAnswer {
 
 /** Sends `body` as JSON (or nothing) and reads the answer, which is always JSON. */
 export async function call(
-  server: TestServer,
+  server: WithApp,
   method: string,
   path: string,
   body?: unknown,
@@ -58,7 +61,7 @@ export function detailPaths(error: ErrorBody["error"]): string[] {
 }
 
 export async function createProject(
-  server: TestServer,
+  server: WithApp,
   body: Partial<CreateProjectBody> = {},
 ): Promise<Project> {
   const answer = await call(server, "POST", "/api/projects", {
@@ -71,7 +74,7 @@ export async function createProject(
 }
 
 export async function createMessage(
-  server: TestServer,
+  server: WithApp,
   projectId: string,
   body: Partial<CreateMessageBody> = {},
 ): Promise<Message> {

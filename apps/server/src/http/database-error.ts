@@ -1,14 +1,22 @@
+import { ONE_RUNNING_PER_PROJECT } from "@tandem/db/schema";
 import { ApiError } from "./api-error.ts";
 
-/** The SQLSTATE of a Postgres error, looking through the wrappers drizzle adds. */
-function sqlState(err: unknown): string | undefined {
+interface PgError {
+  code: string;
+  /** postgres.js names it `constraint_name`, PGlite `constraint`. */
+  constraint_name?: unknown;
+  constraint?: unknown;
+}
+
+/** The Postgres error inside `err`, looking through the wrappers drizzle adds. */
+function pgError(err: unknown): PgError | undefined {
   for (
     let e = err, depth = 0;
     e && typeof e === "object" && depth < 5;
     e = (e as { cause?: unknown }).cause, depth++
   ) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return e as PgError;
   }
   return undefined;
 }
@@ -19,7 +27,8 @@ function sqlState(err: unknown): string | undefined {
  * through that Postgres refuses.
  */
 export function databaseError(err: unknown): ApiError | undefined {
-  const state = sqlState(err);
+  const pg = pgError(err);
+  const state = pg?.code;
   // Data exceptions (class 22): a NUL character or a lone surrogate in text or jsonb,
   // a version beyond int4.
   if (state?.startsWith("22")) {
@@ -29,6 +38,12 @@ export function databaseError(err: unknown): ApiError | undefined {
     case "23503":
       return new ApiError("not_found", "A row this request refers to no longer exists");
     case "23505":
+      if ((pg?.constraint_name ?? pg?.constraint) === ONE_RUNNING_PER_PROJECT) {
+        return new ApiError(
+          "generation_running",
+          "A reply is already being written in this project: wait for it to finish, or stop it, before sending another message",
+        );
+      }
       return new ApiError("duplicate_id", "A row with this id already exists");
     case "40001":
     case "40P01":

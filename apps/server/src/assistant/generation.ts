@@ -1,0 +1,232 @@
+import type { Db } from "@tandem/db/client";
+import type { MessageRow } from "@tandem/db/schema";
+import { type FinishReason, type ModelMessage, streamText } from "ai";
+import { createBatchedWriter } from "./batched-writer.ts";
+import type { ChatModel } from "./model.ts";
+import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
+import {
+  beat,
+  type Ending,
+  finishGeneration,
+  historyBefore,
+  INTERRUPTED_ERROR,
+  writeProgress,
+} from "./store.ts";
+
+export interface GenerationSettings {
+  flushMs: number;
+  heartbeatMs: number;
+}
+
+/**
+ * Why a generation was cut short: the user stopped it here, this server is shutting
+ * down, or its process row stopped being `running` (stopped or interrupted elsewhere).
+ */
+export type StopReason = "stop" | "shutdown" | "lost";
+
+const SYSTEM_PROMPT =
+  "You are the assistant in Tandem, a chat workspace where each project has its own chat. " +
+  "Answer in Markdown; use fenced code blocks with a language for code.";
+
+const ERROR_MAX = 2000;
+
+/**
+ * One assistant reply being written by this server. It runs to its end whoever listens:
+ * HTTP responses are followers that attach and detach. Its text reaches the database in
+ * batches, and its end (text, status, usage, error) in one transaction.
+ */
+export class Generation {
+  readonly messageId: string;
+  readonly processId: string;
+  /** The reply as last stored. */
+  row: MessageRow;
+  /** All the text so far, ahead of what is stored. */
+  text = "";
+  /** Set once the end is stored and told. */
+  end: ReplyEnd | undefined;
+  /** Resolves (never rejects) once the end is stored and told to every follower. */
+  readonly done: Promise<ReplyEnd>;
+  /** Batched writes of the text so far, for tests and logs. */
+  progressWrites = 0;
+
+  readonly #db: Db;
+  readonly #model: ChatModel;
+  readonly #settings: GenerationSettings;
+  readonly #abort = new AbortController();
+  readonly #followers = new Set<ReplySink>();
+  #stopReason: StopReason | undefined;
+  #resolveDone!: (end: ReplyEnd) => void;
+
+  constructor(db: Db, model: ChatModel, reply: MessageRow, processId: string, settings: GenerationSettings) {
+    this.#db = db;
+    this.#model = model;
+    this.#settings = settings;
+    this.row = reply;
+    this.messageId = reply.id;
+    this.processId = processId;
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  /** Attaches a follower: the reply as it is now, and every change after, until `close`. */
+  follow(sink: ReplySink): ReplyFeed {
+    const feed = { row: this.row, text: this.text, close: () => this.#followers.delete(sink) };
+    if (this.end) {
+      const end = this.end;
+      queueMicrotask(() => sink.end(end));
+      return { ...feed, row: end.row ?? this.row };
+    }
+    this.#followers.add(sink);
+    return feed;
+  }
+
+  /** Cuts the generation short; the text so far is kept. The first reason given wins. */
+  stop(reason: StopReason) {
+    if (this.end || this.#stopReason) return;
+    this.#stopReason = reason;
+    this.#abort.abort(new Error(`Generation stopped (${reason})`));
+  }
+
+  /** Runs the model to the end and stores the outcome. Call once. */
+  async run(): Promise<void> {
+    const writer = createBatchedWriter<string>({
+      intervalMs: this.#settings.flushMs,
+      write: async (text) => {
+        const row = await writeProgress(this.#db, { id: this.messageId, processId: this.processId, text });
+        this.progressWrites++;
+        if (row) this.row = row;
+      },
+      onError: (error) =>
+        console.error(`Writing reply ${this.messageId} failed; the next batch retries:`, error),
+    });
+    const heartbeat = this.#startHeartbeat();
+    let failure: unknown;
+    let usage: Record<string, unknown> | undefined;
+    let finishReason: FinishReason | undefined;
+
+    try {
+      const history = await historyBefore(this.#db, this.row);
+      const result = streamText({
+        model: this.#model,
+        system: SYSTEM_PROMPT,
+        messages: history.map(toModelMessage),
+        allowSystemInMessages: true,
+        abortSignal: this.#abort.signal,
+        maxRetries: 1,
+        // Failures are read from the stream below; the default would log every one.
+        onError: () => {},
+      });
+      const reader = result.fullStream.getReader();
+      // A model that ignores the abort signal must not keep a stopped reply alive.
+      const cancel = () => void reader.cancel().catch(() => {});
+      this.#abort.signal.addEventListener("abort", cancel, { once: true });
+      try {
+        for (;;) {
+          const { done, value: part } = await reader.read();
+          if (done) break;
+          if (part.type === "text-delta" && part.text !== "") {
+            this.text += part.text;
+            for (const follower of this.#followers) follower.delta(part.text);
+            writer.push(this.text);
+          } else if (part.type === "error") {
+            failure ??= part.error;
+          } else if (part.type === "finish") {
+            usage = JSON.parse(JSON.stringify(part.totalUsage));
+            finishReason = part.finishReason;
+          }
+        }
+      } finally {
+        this.#abort.signal.removeEventListener("abort", cancel);
+      }
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      clearInterval(heartbeat);
+      await writer.close();
+    }
+
+    const ending = this.#ending(failure, usage);
+    let end: ReplyEnd = {
+      ...ending,
+      row: undefined,
+      finishReason: ending.status === "complete" ? finishReason : undefined,
+    };
+    try {
+      const stored = await withRetries(() =>
+        finishGeneration(
+          this.#db,
+          { id: this.messageId, processId: this.processId, text: this.text },
+          ending,
+        ),
+      );
+      end = { ...end, ...stored.ending, row: stored.row };
+      if (stored.row) this.row = stored.row;
+    } catch (error) {
+      // The row stays `streaming` with its last batch until a sweeper finds the process stale.
+      console.error(`Storing the end of reply ${this.messageId} failed:`, error);
+    }
+    this.end = end;
+    for (const follower of this.#followers) follower.end(end);
+    this.#followers.clear();
+    this.#resolveDone(end);
+  }
+
+  #ending(failure: unknown, usage: Record<string, unknown> | undefined): Ending {
+    switch (this.#stopReason) {
+      case "stop":
+      case "lost":
+        return { status: "stopped", error: null, usage };
+      case "shutdown":
+        return { status: "interrupted", error: INTERRUPTED_ERROR, usage };
+      default:
+        if (failure !== undefined) return { status: "error", error: errorText(failure), usage };
+        return { status: "complete", error: null, usage };
+    }
+  }
+
+  #startHeartbeat() {
+    let beating = false;
+    const timer = setInterval(async () => {
+      if (beating) return;
+      beating = true;
+      try {
+        if (!(await beat(this.#db, this.processId))) this.stop("lost");
+      } catch (error) {
+        console.error(`Heartbeat of reply ${this.messageId} failed:`, error);
+      } finally {
+        beating = false;
+      }
+    }, this.#settings.heartbeatMs);
+    return timer;
+  }
+}
+
+function toModelMessage(row: MessageRow): ModelMessage {
+  switch (row.role) {
+    case "system":
+      return { role: "system", content: row.content };
+    case "assistant":
+      return { role: "assistant", content: row.content };
+    default:
+      return { role: "user", content: row.content };
+  }
+}
+
+function errorText(error: unknown): string {
+  const text =
+    error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error);
+  const message = text?.trim() || "The model failed without saying why";
+  return message.length > ERROR_MAX ? `${message.slice(0, ERROR_MAX)}…` : message;
+}
+
+async function withRetries<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * i));
+    }
+  }
+}

@@ -1,0 +1,405 @@
+import { randomUUID } from "node:crypto";
+import type { Db, Tx } from "@tandem/db/client";
+import {
+  type MessageRow,
+  messages,
+  projects,
+  type RunningProcessRow,
+  runningProcesses,
+} from "@tandem/db/schema";
+import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
+import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
+import { ApiError, notFound } from "../http/api-error.ts";
+import { toMessage } from "../rows.ts";
+import { sameJson } from "../same-json.ts";
+
+/** The database side of a generation: every statement the assistant runs, one transaction per step. */
+
+export type EndStatus = Exclude<MessageStatus, "streaming">;
+
+const processStatusOf: Record<EndStatus, RunningProcessStatus> = {
+  complete: "completed",
+  stopped: "stopped",
+  error: "failed",
+  interrupted: "interrupted",
+};
+
+/** What an interrupted reply says about itself, in its `error` column. */
+export const INTERRUPTED_ERROR = "The server writing this reply stopped before it was finished.";
+
+/** The text parts of a reply: none while it has no text. */
+export const replyParts = (text: string): MessagePart[] => (text === "" ? [] : textParts(text));
+
+/** (created_at, id): the order of a project's messages. */
+const position = sql`(${messages.createdAt}, ${messages.id})`;
+const positionOf = (id: string) => sql`(select m.created_at, m.id from ${messages} m where m.id = ${id})`;
+
+/** A time after message `id`'s creation, even within its transaction (where now() does not move). */
+const after = (id: string) =>
+  sql`greatest(clock_timestamp(), (select m.created_at from ${messages} m where m.id = ${id}) + interval '1 microsecond')`;
+
+export interface NewGeneration {
+  reply: MessageRow;
+  process: RunningProcessRow;
+}
+
+export interface ChatTurn {
+  content: string;
+  parts: MessagePart[];
+  projectId: string;
+  messageId: string;
+}
+
+export interface GenerationOwner {
+  model: string;
+  instanceId: string;
+  staleMs: number;
+}
+
+export type BeginChatResult =
+  | ({ kind: "started"; user: MessageRow } & NewGeneration)
+  /** The user message was stored and answered before: this is a retry of the same request. */
+  | { kind: "answered"; user: MessageRow; reply: MessageRow };
+
+/**
+ * Stores the user's message (idempotent on its id), and unless it already has a reply,
+ * creates the assistant message and its running process: all in one transaction.
+ */
+export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promise<BeginChatResult> {
+  return db.transaction(async (tx) => {
+    const [project] = await tx
+      .select({ id: projects.id })
+      .from(projects)
+      .where(eq(projects.id, turn.projectId));
+    if (!project) throw notFound("Project", turn.projectId);
+
+    let [user] = await tx
+      .insert(messages)
+      .values({
+        id: turn.messageId,
+        projectId: turn.projectId,
+        role: "user",
+        content: turn.content,
+        parts: turn.parts,
+      })
+      .onConflictDoNothing({ target: messages.id })
+      .returning();
+
+    if (!user) {
+      const [stored] = await tx.select().from(messages).where(eq(messages.id, turn.messageId));
+      const same =
+        stored &&
+        stored.projectId === turn.projectId &&
+        stored.role === "user" &&
+        stored.content === turn.content &&
+        sameJson(stored.parts, turn.parts);
+      if (!same) {
+        throw new ApiError("duplicate_id", `A different message with id ${turn.messageId} already exists`, {
+          current: stored && toMessage(stored),
+        });
+      }
+      const [next] = await tx
+        .select()
+        .from(messages)
+        .where(and(eq(messages.projectId, turn.projectId), gt(position, positionOf(stored.id))))
+        .orderBy(asc(messages.createdAt), asc(messages.id))
+        .limit(1);
+      if (next?.role === "assistant") return { kind: "answered", user: stored, reply: next };
+      user = stored;
+    }
+
+    await ensureNoGeneration(tx, turn.projectId, owner.staleMs);
+    const [reply] = await tx
+      .insert(messages)
+      .values({
+        id: randomUUID(),
+        projectId: turn.projectId,
+        role: "assistant",
+        content: "",
+        parts: [],
+        status: "streaming",
+        createdAt: after(user.id),
+        updatedAt: after(user.id),
+      })
+      .returning();
+    if (!reply) throw new Error("The assistant message was not created");
+    const process = await insertProcess(tx, reply, owner);
+    return { kind: "started", user, reply, process };
+  });
+}
+
+/** Resets an ended assistant message to an empty, streaming one with a new running process. */
+export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): Promise<NewGeneration> {
+  return db.transaction(async (tx) => {
+    const [message] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
+    if (!message) throw notFound("Message", messageId);
+    if (message.role !== "assistant") {
+      throw new ApiError("invalid_input", `Message ${messageId} is not an assistant message`, {
+        details: [
+          { path: "messageId", message: "is not an assistant message: only replies can be regenerated" },
+        ],
+      });
+    }
+    if (message.status === "streaming") {
+      throw new ApiError("generation_running", `Message ${messageId} is still being written`, {
+        current: toMessage(message),
+      });
+    }
+    await ensureNoGeneration(tx, message.projectId, owner.staleMs);
+    const [reply] = await tx
+      .update(messages)
+      .set({
+        content: "",
+        parts: [],
+        status: "streaming",
+        error: null,
+        version: sql`${messages.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(messages.id, messageId))
+      .returning();
+    if (!reply) throw notFound("Message", messageId);
+    const process = await insertProcess(tx, reply, owner);
+    return { reply, process };
+  });
+}
+
+/** 409 generation_running when the project has a live generation (a dead one is interrupted first). */
+async function ensureNoGeneration(tx: Tx, projectId: string, staleMs: number) {
+  await interruptStaleIn(tx, { staleMs, projectId });
+  const [running] = await tx
+    .select({ message: messages })
+    .from(runningProcesses)
+    .innerJoin(messages, eq(messages.id, runningProcesses.messageId))
+    .where(and(eq(runningProcesses.projectId, projectId), eq(runningProcesses.status, "running")))
+    .limit(1);
+  if (running) throw generationRunning(projectId, running.message);
+}
+
+export function generationRunning(projectId: string, current?: MessageRow) {
+  return new ApiError(
+    "generation_running",
+    `A reply is already being written in project ${projectId}: wait for it to finish, or stop it, before sending another message`,
+    { current: current && toMessage(current) },
+  );
+}
+
+async function insertProcess(tx: Tx, reply: MessageRow, owner: GenerationOwner) {
+  const [process] = await tx
+    .insert(runningProcesses)
+    .values({
+      id: randomUUID(),
+      projectId: reply.projectId,
+      messageId: reply.id,
+      model: owner.model,
+      instanceId: owner.instanceId,
+    })
+    .returning();
+  if (!process) throw new Error("The running process was not created");
+  return process;
+}
+
+export const HISTORY_MAX = 50;
+
+/** What the model is told: the messages before `reply` in its project, oldest first, at most HISTORY_MAX. */
+export async function historyBefore(db: Db, reply: MessageRow): Promise<MessageRow[]> {
+  const rows = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.projectId, reply.projectId),
+        lt(position, positionOf(reply.id)),
+        ne(messages.content, ""),
+        ne(messages.status, "streaming"),
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(HISTORY_MAX);
+  return rows.reverse();
+}
+
+const stillRunning = (processId: string) =>
+  sql`exists (select 1 from ${runningProcesses} rp where rp.id = ${processId} and rp.status = 'running')`;
+
+/** A batch of text for a reply still being written by this process; undefined if it no longer is. */
+export async function writeProgress(db: Db, reply: { id: string; processId: string; text: string }) {
+  const [row] = await db
+    .update(messages)
+    .set({
+      content: reply.text,
+      parts: replyParts(reply.text),
+      version: sql`${messages.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"), stillRunning(reply.processId)))
+    .returning();
+  return row;
+}
+
+/** The heartbeat: false when the process is no longer running (stopped or interrupted elsewhere, or deleted). */
+export async function beat(db: Db, processId: string): Promise<boolean> {
+  const alive = await db
+    .update(runningProcesses)
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(eq(runningProcesses.id, processId), eq(runningProcesses.status, "running")))
+    .returning({ id: runningProcesses.id });
+  return alive.length > 0;
+}
+
+export interface Ending {
+  status: EndStatus;
+  error: string | null;
+  usage?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Writes a generation's end: its process, and its message with the full text. When another
+ * instance already ended the process (stop, interrupt), that status wins and the fuller
+ * text is written with it. Answers the final row (undefined if the message is gone) and
+ * the status it ended with.
+ */
+export function finishGeneration(
+  db: Db,
+  reply: { id: string; processId: string; text: string },
+  ending: Ending,
+): Promise<{ row: MessageRow | undefined; ending: Ending }> {
+  return db.transaction(async (tx) => {
+    const [ended] = await tx
+      .update(runningProcesses)
+      .set({
+        status: processStatusOf[ending.status],
+        finishedAt: sql`now()`,
+        usage: ending.usage ?? null,
+        error: ending.error,
+      })
+      .where(and(eq(runningProcesses.id, reply.processId), eq(runningProcesses.status, "running")))
+      .returning();
+    let final = ending;
+    if (!ended) {
+      const [process] = await tx
+        .select()
+        .from(runningProcesses)
+        .where(eq(runningProcesses.id, reply.processId));
+      if (!process) return { row: undefined, ending };
+      final =
+        process.status === "interrupted"
+          ? { status: "interrupted", error: process.error ?? INTERRUPTED_ERROR }
+          : { status: "stopped", error: null };
+    }
+    const [row] = await tx
+      .update(messages)
+      .set({
+        content: reply.text,
+        parts: replyParts(reply.text),
+        status: final.status,
+        error: final.error,
+        version: sql`${messages.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(messages.id, reply.id),
+          // A retry started meanwhile owns the row now.
+          notExists(
+            tx
+              .select({ id: runningProcesses.id })
+              .from(runningProcesses)
+              .where(
+                and(
+                  eq(runningProcesses.messageId, reply.id),
+                  eq(runningProcesses.status, "running"),
+                  ne(runningProcesses.id, reply.processId),
+                ),
+              ),
+          ),
+        ),
+      )
+      .returning();
+    return { row, ending: final };
+  });
+}
+
+/**
+ * Stops a generation this instance does not run: the process and the message are marked
+ * stopped together (with the text of the last batch); the owner sees it at its next
+ * heartbeat and writes its fuller text. 404 unknown, 409 not_streaming.
+ */
+export function stopElsewhere(db: Db, messageId: string): Promise<MessageRow> {
+  return db.transaction(async (tx) => {
+    const [message] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
+    if (!message) throw notFound("Message", messageId);
+    if (message.status !== "streaming") throw notStreaming(message);
+    await tx
+      .update(runningProcesses)
+      .set({ status: "stopped", finishedAt: sql`now()` })
+      .where(and(eq(runningProcesses.messageId, messageId), eq(runningProcesses.status, "running")));
+    const [stopped] = await tx
+      .update(messages)
+      .set({ status: "stopped", version: sql`${messages.version} + 1`, updatedAt: sql`now()` })
+      .where(eq(messages.id, messageId))
+      .returning();
+    if (!stopped) throw notFound("Message", messageId);
+    return stopped;
+  });
+}
+
+export function notStreaming(message: MessageRow) {
+  return new ApiError(
+    "not_streaming",
+    `Message ${message.id} is not being written (it is ${message.status})`,
+    {
+      current: toMessage(message),
+    },
+  );
+}
+
+/**
+ * Marks running processes whose heartbeat is older than `staleMs` (all of them with
+ * "all") as interrupted, and every reply still streaming without a running process as
+ * interrupted too, keeping its text. Answers the ids of the replies it interrupted.
+ */
+export function interruptStale(db: Db, staleness: Staleness): Promise<string[]> {
+  return db.transaction((tx) => interruptStaleIn(tx, staleness));
+}
+
+interface Staleness {
+  staleMs: number | "all";
+  projectId?: string | undefined;
+}
+
+async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Promise<string[]> {
+  const inProject = (
+    column: typeof runningProcesses.projectId | typeof messages.projectId,
+  ): SQL | undefined => (projectId ? eq(column, projectId) : undefined);
+  const stale =
+    staleMs === "all"
+      ? undefined
+      : sql`${runningProcesses.heartbeatAt} < now() - (${staleMs}::integer * interval '1 millisecond')`;
+  await tx
+    .update(runningProcesses)
+    .set({ status: "interrupted", finishedAt: sql`now()`, error: INTERRUPTED_ERROR })
+    .where(and(eq(runningProcesses.status, "running"), inProject(runningProcesses.projectId), stale));
+  const interrupted = await tx
+    .update(messages)
+    .set({
+      status: "interrupted",
+      error: INTERRUPTED_ERROR,
+      version: sql`${messages.version} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(messages.status, "streaming"),
+        inProject(messages.projectId),
+        sql`not exists (select 1 from ${runningProcesses} rp where rp.message_id = ${messages.id} and rp.status = 'running')`,
+      ),
+    )
+    .returning({ id: messages.id });
+  return interrupted.map((row) => row.id);
+}
+
+export async function readMessage(db: Db, id: string): Promise<MessageRow | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}

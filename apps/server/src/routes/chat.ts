@@ -1,0 +1,33 @@
+import { chatRequestSchema, idSchema } from "@tandem/shared";
+import { createUIMessageStreamResponse } from "ai";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Assistant } from "../assistant/assistant.ts";
+import { jsonBody, pathParams } from "../http/validate.ts";
+import { toMessage } from "../rows.ts";
+
+const messageParam = z.object({ messageId: idSchema });
+
+/** The assistant's endpoints; replies stream in the AI SDK UI message stream protocol (SSE). */
+export const chatRoutes = (assistant: Assistant) =>
+  new Hono()
+    .post("/", jsonBody(chatRequestSchema), async (c) => {
+      const stream = await assistant.chat(c.req.valid("json"));
+      return createUIMessageStreamResponse({ stream });
+    })
+
+    .get("/:messageId/stream", pathParams(messageParam), async (c) => {
+      const stream = await assistant.follow(c.req.valid("param").messageId);
+      if (!stream) return c.body(null, 204);
+      return createUIMessageStreamResponse({ stream });
+    })
+
+    .post("/:messageId/stop", pathParams(messageParam), async (c) => {
+      const row = await assistant.stop(c.req.valid("param").messageId);
+      return c.json(toMessage(row), 200);
+    })
+
+    .post("/:messageId/retry", pathParams(messageParam), async (c) => {
+      const stream = await assistant.retry(c.req.valid("param").messageId);
+      return createUIMessageStreamResponse({ stream });
+    });
