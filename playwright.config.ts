@@ -5,6 +5,8 @@ import { defineConfig, devices } from "@playwright/test";
 
 const isCI = Boolean(process.env.CI);
 const port = Number(process.env.E2E_PORT || 3100);
+// The assistant's model: a scripted OpenAI-compatible server (e2e/scripted-model.ts).
+const modelPort = port + 99;
 const baseURL = `http://127.0.0.1:${port}`;
 const databaseUrl = process.env.DATABASE_URL || undefined;
 
@@ -61,18 +63,28 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: "node --import tsx apps/server/src/index.ts",
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: !isCI,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
-    env: {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
+  webServer: [
+    {
+      command: "node --import tsx e2e/scripted-model.ts",
+      url: `http://127.0.0.1:${modelPort}/health`,
+      reuseExistingServer: !isCI,
+      env: { PORT: String(modelPort), TOKEN_DELAY_MS: "40" },
     },
-  },
+    {
+      command: "node --import tsx apps/server/src/index.ts",
+      url: `${baseURL}/api/health`,
+      reuseExistingServer: !isCI,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+      env: {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        AI_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+        AI_MODEL: "scripted",
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
+      },
+    },
+  ],
 });

@@ -16,6 +16,14 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "web",
+          include: ["apps/web/test/**/*.test.ts"],
+          environment: "node",
+        },
+      },
     ],
   },
 });

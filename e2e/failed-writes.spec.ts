@@ -1,4 +1,4 @@
-import { ApiRoute, expect, test, uniqueName } from "./fixtures.ts";
+import { ApiRoute, expect, test, uniqueName, userContents } from "./fixtures.ts";
 
 for (const how of ["500", "network"] as const) {
   const what = how === "500" ? "refuses (500)" : "cannot be reached";
@@ -12,7 +12,7 @@ for (const how of ["500", "network"] as const) {
     await app.open(project);
     const text = uniqueName("Please keep me");
 
-    const post = new ApiRoute(page, "POST", "/api/messages");
+    const post = new ApiRoute(page, "POST", "/api/chat");
     await post.fail(how);
     await app.sendMessage(text);
 
@@ -30,7 +30,7 @@ for (const how of ["500", "network"] as const) {
     await expect(message).toHaveAttribute("data-status", "complete");
     await expect(retry).toBeHidden();
     await expect(app.message(text)).toHaveCount(1);
-    expect((await store.messages(project.id)).map((row) => row.content)).toEqual([text]);
+    expect(userContents(await store.messages(project.id))).toEqual([text]);
 
     await page.reload();
     await expect(app.message(text)).toHaveCount(1);
@@ -43,7 +43,7 @@ test("a message that fails again on Retry stays failed with its text", async ({ 
   await app.open(project);
   const text = uniqueName("Still here");
 
-  const post = new ApiRoute(page, "POST", "/api/messages");
+  const post = new ApiRoute(page, "POST", "/api/chat");
   await post.fail("500");
   await app.sendMessage(text);
   const message = app.message(text);
@@ -58,7 +58,7 @@ test("a message that fails again on Retry stays failed with its text", async ({ 
   await post.restore();
   await retry.click();
   await expect(message).toHaveAttribute("data-status", "complete");
-  expect((await store.messages(project.id)).map((row) => row.content)).toEqual([text]);
+  expect(userContents(await store.messages(project.id))).toEqual([text]);
 });
 
 test("a project the server refuses shows in the nav with Retry, which creates it", async ({

@@ -39,6 +39,10 @@ export class Api {
 export type StoredProject = Pick<Project, "id" | "name" | "version">;
 export type StoredMessage = Pick<Message, "id" | "projectId" | "role" | "content" | "status">;
 
+/** What the user sent, oldest first (each sent message also gets an assistant reply). */
+export const userContents = (rows: StoredMessage[]) =>
+  rows.filter((row) => row.role === "user").map((row) => row.content);
+
 /**
  * What the server has stored. With DATABASE_URL it reads the tables of the Postgres the
  * server writes to; with PGlite (held open by the server process) it asks the API.
@@ -87,6 +91,7 @@ export class TandemApp {
   readonly deleteButton: Locator;
   readonly log: Locator;
   readonly articles: Locator;
+  readonly userMessages: Locator;
   readonly messageInput: Locator;
   readonly sendButton: Locator;
 
@@ -99,6 +104,7 @@ export class TandemApp {
     this.deleteButton = page.getByRole("button", { name: "Delete project", exact: true });
     this.log = page.getByRole("log", { name: "Messages", exact: true });
     this.articles = this.log.getByRole("article");
+    this.userMessages = this.log.locator('article[data-role="user"]');
     this.messageInput = page.getByRole("textbox", { name: "Message", exact: true });
     this.sendButton = page.getByRole("button", { name: "Send", exact: true });
   }
@@ -111,9 +117,12 @@ export class TandemApp {
     return this.page.getByRole("heading", { name, exact: true });
   }
 
-  /** The message articles showing this text (a substring; whitespace is normalised). */
+  /**
+   * The user's message articles showing this text (a substring; whitespace is
+   * normalised). Only the user's: the scripted assistant quotes what it was sent.
+   */
   message(text: string): Locator {
-    return this.articles.filter({ hasText: text });
+    return this.userMessages.filter({ hasText: text });
   }
 
   async open(project: Pick<Project, "id" | "name">): Promise<void> {

@@ -1,4 +1,4 @@
-import { ApiRoute, expect, test, uniqueName } from "./fixtures.ts";
+import { ApiRoute, expect, test, uniqueName, userContents } from "./fixtures.ts";
 
 test("a sent message shows at once, is confirmed, stored and still there after a reload", async ({
   api,
@@ -12,7 +12,7 @@ test("a sent message shows at once, is confirmed, stored and still there after a
   const text = `Hello ${uniqueName("message")}`;
 
   // Hold the write so the unconfirmed state can be seen before the server answers.
-  const post = new ApiRoute(page, "POST", "/api/messages");
+  const post = new ApiRoute(page, "POST", "/api/chat");
   const release = await post.hold();
   await app.sendMessage(text);
 
@@ -26,7 +26,7 @@ test("a sent message shows at once, is confirmed, stored and still there after a
   await expect(message).toHaveAttribute("data-status", "complete");
   await post.restore();
 
-  const stored = await store.messages(project.id);
+  const stored = (await store.messages(project.id)).filter((row) => row.role === "user");
   expect(stored).toEqual([
     expect.objectContaining({ projectId: project.id, role: "user", content: text, status: "complete" }),
   ]);
@@ -35,7 +35,7 @@ test("a sent message shows at once, is confirmed, stored and still there after a
   await expect(app.message(text)).toHaveCount(1);
   await expect(app.message(text)).toHaveAttribute("data-role", "user");
   await expect(app.message(text)).toHaveAttribute("data-status", "complete");
-  await expect(app.articles).toHaveCount(1);
+  await expect(app.userMessages).toHaveCount(1);
 });
 
 test("the Send button sends too", async ({ api, app, store }) => {
@@ -47,7 +47,7 @@ test("the Send button sends too", async ({ api, app, store }) => {
   await app.sendButton.click();
 
   await expect(app.message(text)).toHaveAttribute("data-status", "complete");
-  await expect.poll(async () => (await store.messages(project.id)).map((row) => row.content)).toEqual([text]);
+  await expect.poll(async () => userContents(await store.messages(project.id))).toEqual([text]);
 });
 
 test("messages already stored are listed oldest first", async ({ api, app }) => {
@@ -80,7 +80,7 @@ test("Shift+Enter adds a line instead of sending", async ({ api, app, store }) =
   const message = app.message("first line");
   await expect(message).toHaveAttribute("data-status", "complete");
   await expect(message).toContainText("second line");
-  expect((await store.messages(project.id)).map((row) => row.content)).toEqual(["first line\nsecond line"]);
+  expect(userContents(await store.messages(project.id))).toEqual(["first line\nsecond line"]);
 });
 
 test("an empty or blank message is not sent", async ({ api, app, page, store }) => {
@@ -88,7 +88,7 @@ test("an empty or blank message is not sent", async ({ api, app, page, store }) 
   await app.open(project);
   const posts: string[] = [];
   page.on("request", (request) => {
-    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/messages") {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/api/chat") {
       posts.push(request.postData() ?? "");
     }
   });
@@ -103,7 +103,7 @@ test("an empty or blank message is not sent", async ({ api, app, page, store }) 
   const text = uniqueName("After the blanks");
   await app.sendMessage(text);
   await expect(app.message(text)).toHaveAttribute("data-status", "complete");
-  await expect(app.articles).toHaveCount(1);
+  await expect(app.userMessages).toHaveCount(1);
   expect(posts).toHaveLength(1);
-  expect((await store.messages(project.id)).map((row) => row.content)).toEqual([text]);
+  expect(userContents(await store.messages(project.id))).toEqual([text]);
 });

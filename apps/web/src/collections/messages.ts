@@ -5,6 +5,7 @@ import { ApiRequestError, api, send } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { recordFailedWrite } from "./failed-writes.ts";
 import { projectCreateSettled } from "./project-creates.ts";
+import { sendChatMessage } from "./replies.ts";
 
 /** Every message of a project, oldest first, read page by page. */
 async function fetchProjectMessages(projectId: string): Promise<Message[]> {
@@ -46,18 +47,23 @@ function createMessagesCollection(projectId: string) {
         for (const { modified: message } of transaction.mutations) {
           try {
             await projectCreateSettled(projectId);
-            const stored = await send(() =>
-              api.messages.$post({
-                json: {
-                  id: message.id,
-                  projectId: message.projectId,
-                  role: message.role === "system" ? "system" : "user",
-                  content: message.content,
-                  parts: message.parts,
-                },
-              }),
-            );
-            void collection.utils.writeUpsert(stored);
+            if (message.role === "user") {
+              // The chat endpoint stores the message and starts the assistant's reply.
+              await sendChatMessage(message);
+            } else {
+              const stored = await send(() =>
+                api.messages.$post({
+                  json: {
+                    id: message.id,
+                    projectId: message.projectId,
+                    role: "system",
+                    content: message.content,
+                    parts: message.parts,
+                  },
+                }),
+              );
+              void collection.utils.writeUpsert(stored);
+            }
           } catch (error) {
             recordFailedWrite(
               { entity: "message", op: "insert", id: message.id, projectId, row: message },

@@ -52,6 +52,22 @@ export async function send<T>(request: () => Promise<JsonResponse<T>>): Promise<
   throw new ApiRequestError(response.status, code, message, details, current);
 }
 
+/**
+ * Opens a streamed answer (Server-Sent Events). Answers the response to read, `null`
+ * for 204 (nothing to stream), or throws an ApiRequestError like `send`.
+ */
+export async function openStream(request: () => Promise<Response>): Promise<Response | null> {
+  let response: Response;
+  try {
+    response = await request();
+  } catch {
+    throw new ApiRequestError(0, "network", "Can't reach the server");
+  }
+  if (response.status === 204) return null;
+  if (response.ok && response.body) return response;
+  return send(async () => response);
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof ApiRequestError) {
     if (error.status === 0) return "Can't reach the server";

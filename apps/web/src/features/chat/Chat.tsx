@@ -1,7 +1,9 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
+import { useEffect, useState } from "react";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
+import { followReply, stopReply } from "../../collections/replies.ts";
 import { describeError } from "../../lib/api.ts";
 import { sendMessage } from "./actions.ts";
 import { Composer } from "./Composer.tsx";
@@ -31,6 +33,13 @@ export function Chat({ projectId }: { projectId: string }) {
   );
   const logRef = useFollowNewest(views.length, views.at(-1)?.message.content);
 
+  // Replies still being written (after a reload, or started elsewhere): follow them.
+  const streaming = messages.data.filter((m) => m.role === "assistant" && m.status === "streaming");
+  const streamingIds = streaming.map((m) => m.id).join(",");
+  useEffect(() => {
+    for (const id of streamingIds ? streamingIds.split(",") : []) followReply(projectId, id);
+  }, [projectId, streamingIds]);
+
   return (
     <div className="chat">
       <div className="log" role="log" aria-label="Messages" ref={logRef} aria-busy={messages.isLoading}>
@@ -53,7 +62,10 @@ export function Chat({ projectId }: { projectId: string }) {
           <MessageItem key={view.message.id} view={view} />
         ))}
       </div>
-      <Composer onSend={(content) => sendMessage(projectId, content)} />
+      <Composer
+        onSend={(content) => sendMessage(projectId, content)}
+        stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
+      />
     </div>
   );
 }
@@ -67,5 +79,28 @@ function mergeFailedSends(views: MessageView[], failed: FailedWrite[]): MessageV
     .map((write): MessageView => ({ message: write.row as Message, status: "failed", failure: write }));
   return [...views, ...failedViews].sort((a, b) =>
     a.message.createdAt < b.message.createdAt ? -1 : a.message.createdAt > b.message.createdAt ? 1 : 0,
+  );
+}
+
+function StopButton({ replies }: { replies: Message[] }) {
+  const [error, setError] = useState<string>();
+  return (
+    <>
+      {error && (
+        <span className="composer-error" role="alert">
+          Couldn't stop: {error}
+        </span>
+      )}
+      <button
+        type="button"
+        className="stop"
+        onClick={() => {
+          setError(undefined);
+          for (const reply of replies) stopReply(reply).catch((e: unknown) => setError(describeError(e)));
+        }}
+      >
+        Stop
+      </button>
+    </>
   );
 }

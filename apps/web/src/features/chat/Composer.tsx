@@ -1,8 +1,8 @@
 import { MESSAGE_CONTENT_MAX } from "@tandem/shared";
-import { useRef, useState } from "react";
+import { type ReactNode, useRef, useState } from "react";
 
 /** The message box: Enter sends, Shift+Enter adds a line, an empty message is not sent. */
-export function Composer({ onSend }: { onSend: (content: string) => void }) {
+export function Composer({ onSend, stop }: { onSend: (content: string) => void; stop?: ReactNode }) {
   const [text, setText] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
   const canSend = text.trim().length > 0;
@@ -37,6 +37,7 @@ export function Composer({ onSend }: { onSend: (content: string) => void }) {
           }
         }}
       />
+      {stop}
       <button type="submit" className="primary" disabled={!canSend}>
         Send
       </button>

@@ -1,6 +1,14 @@
 import type { Message } from "@tandem/shared";
+import { eq, useLiveQuery } from "@tanstack/react-db";
+import { lazy, memo, Suspense, useState } from "react";
 import type { FailedWrite } from "../../collections/failed-writes.ts";
+import { retryReply } from "../../collections/replies.ts";
+import { streamsCollection } from "../../collections/streams.ts";
+import { describeError } from "../../lib/api.ts";
 import { retryMessage } from "./actions.ts";
+
+/** Markdown and code highlighting load after the first paint, on the first reply shown. */
+const Markdown = lazy(() => import("./Markdown.tsx"));
 
 export interface MessageView {
   message: Message;
@@ -11,14 +19,14 @@ export interface MessageView {
 
 const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as const;
 
-export function MessageItem({ view }: { view: MessageView }) {
+export const MessageItem = memo(function MessageItem({ view }: { view: MessageView }) {
   const { message, status, failure } = view;
   return (
     <article
       className={`message message-${message.role}`}
       data-role={message.role}
       data-status={status}
-      aria-label={`${roleLabels[message.role]}: ${message.content.slice(0, 80)}`}
+      aria-label={roleLabels[message.role]}
     >
       <div className="message-meta">
         <span className="message-author">{roleLabels[message.role]}</span>
@@ -30,7 +38,15 @@ export function MessageItem({ view }: { view: MessageView }) {
           )}
         </span>
       </div>
-      <div className="message-body">{message.content}</div>
+      {message.role === "assistant" ? (
+        status === "streaming" ? (
+          <LiveReply message={message} />
+        ) : (
+          <ReplyBody text={message.content} streaming={false} />
+        )
+      ) : (
+        <div className="message-body">{message.content}</div>
+      )}
       {failure && (
         <div className="message-failure">
           <span>Not sent: {failure.error}.</span>
@@ -39,7 +55,66 @@ export function MessageItem({ view }: { view: MessageView }) {
           </button>
         </div>
       )}
+      {message.role === "assistant" && <ReplyOutcome message={message} />}
     </article>
+  );
+});
+
+/** A reply being written: its text comes from the stream this tab follows, per frame. */
+function LiveReply({ message }: { message: Message }) {
+  const { data } = useLiveQuery({
+    query: (q) => q.from({ s: streamsCollection }).where(({ s }) => eq(s.id, message.id)),
+  });
+  const text = data[0]?.content ?? message.content;
+  return <ReplyBody text={text} streaming />;
+}
+
+function ReplyBody({ text, streaming }: { text: string; streaming: boolean }) {
+  if (!text) {
+    return (
+      <div className="message-body reply-body">
+        <span className="typing">{streaming ? "Writing…" : "(no text)"}</span>
+      </div>
+    );
+  }
+  return (
+    <div className="message-body reply-body">
+      <Suspense fallback={<div className="plain-text">{text}</div>}>
+        <Markdown text={text} streaming={streaming} />
+      </Suspense>
+    </div>
+  );
+}
+
+/** Why a reply ended early, and a way to write it again. */
+function ReplyOutcome({ message }: { message: Message }) {
+  const [retrying, setRetrying] = useState(false);
+  const [retryError, setRetryError] = useState<string>();
+  if (message.status === "stopped") return <p className="reply-note">Stopped.</p>;
+  if (message.status !== "error" && message.status !== "interrupted") return null;
+
+  const reason =
+    message.status === "error"
+      ? `The reply failed: ${message.error ?? "the model answered with an error"}.`
+      : "The reply was cut off: the server stopped while writing it.";
+  return (
+    <div className="message-failure">
+      <span>{retryError ? `Retry failed: ${retryError}.` : reason}</span>
+      <button
+        type="button"
+        className="small"
+        disabled={retrying}
+        onClick={() => {
+          setRetrying(true);
+          setRetryError(undefined);
+          retryReply(message)
+            .catch((error: unknown) => setRetryError(describeError(error)))
+            .finally(() => setRetrying(false));
+        }}
+      >
+        Retry
+      </button>
+    </div>
   );
 }
 
