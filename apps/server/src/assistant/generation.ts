@@ -213,10 +213,16 @@ function toModelMessage(row: MessageRow): ModelMessage {
   }
 }
 
+/** An error and its causes, as one line: "Failed to process successful response: terminated: other side closed". */
 function errorText(error: unknown): string {
-  const text =
-    error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error);
-  const message = text?.trim() || "The model failed without saying why";
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const text = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
+    const line = text?.trim();
+    if (line && !parts.some((part) => part.includes(line))) parts.push(line);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  const message = parts.join(": ") || "The model failed without saying why";
   return message.length > ERROR_MAX ? `${message.slice(0, ERROR_MAX)}…` : message;
 }
 
