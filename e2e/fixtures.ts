@@ -94,6 +94,7 @@ export class TandemApp {
   readonly userMessages: Locator;
   readonly messageInput: Locator;
   readonly sendButton: Locator;
+  readonly connection: Locator;
 
   constructor(readonly page: Page) {
     this.nav = page.getByRole("navigation", { name: "Projects" });
@@ -107,6 +108,7 @@ export class TandemApp {
     this.userMessages = this.log.locator('article[data-role="user"]');
     this.messageInput = page.getByRole("textbox", { name: "Message", exact: true });
     this.sendButton = page.getByRole("button", { name: "Send", exact: true });
+    this.connection = page.getByRole("status", { name: "Connection", exact: true });
   }
 
   projectLink(name: string): Locator {

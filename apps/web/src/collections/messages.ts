@@ -1,21 +1,26 @@
 import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
-import { ApiRequestError, api, send } from "../lib/api.ts";
+import { ApiRequestError, api, send, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { recordFailedWrite } from "./failed-writes.ts";
+import { messagesScope, readSnapshot } from "./live-sync.ts";
 import { projectCreateSettled } from "./project-creates.ts";
 import { sendChatMessage } from "./replies.ts";
 
-/** Every message of a project, oldest first, read page by page. */
-async function fetchProjectMessages(projectId: string): Promise<Message[]> {
+/**
+ * Every message of a project, oldest first, read page by page. The snapshot's feed
+ * position is the first page's: every change up to it is in every page.
+ */
+async function fetchProjectMessages(projectId: string): Promise<{ rows: Message[]; position?: string }> {
   await projectCreateSettled(projectId);
   const all: Message[] = [];
+  let position: string | undefined;
   for (;;) {
     const after = all.at(-1)?.id;
-    let page: Message[];
+    let page: { rows: Message[]; position: string | undefined };
     try {
-      page = await send(() =>
+      page = await sendSnapshot(() =>
         api.projects[":id"].messages.$get({
           param: { id: projectId },
           query: { limit: String(MESSAGES_PAGE_MAX), ...(after ? { after } : {}) },
@@ -23,11 +28,12 @@ async function fetchProjectMessages(projectId: string): Promise<Message[]> {
       );
     } catch (error) {
       // A project the server does not know (not saved, or deleted) has no messages.
-      if (error instanceof ApiRequestError && error.status === 404) return [];
+      if (error instanceof ApiRequestError && error.status === 404) return { rows: [] };
       throw error;
     }
-    all.push(...page);
-    if (page.length < MESSAGES_PAGE_MAX) return all;
+    position ??= page.position;
+    all.push(...page.rows);
+    if (page.rows.length < MESSAGES_PAGE_MAX) return { rows: all, position };
   }
 }
 
@@ -38,7 +44,11 @@ function createMessagesCollection(projectId: string) {
       // Not under ["projects"]: a direct write to a query collection patches every cached
       // query its key prefixes, so a project write would land in the messages.
       queryKey: ["messages", projectId],
-      queryFn: () => fetchProjectMessages(projectId),
+      queryFn: () =>
+        readSnapshot(messagesScope(projectId), async () => {
+          const { rows, position } = await fetchProjectMessages(projectId);
+          return { rows, position };
+        }),
       queryClient,
       getKey: (message: Message) => message.id,
       schema: messageSchema,
@@ -139,6 +149,10 @@ export function messagesCollection(projectId: string): MessagesCollection {
  * Forgets a deleted project's messages. The collection itself is left to garbage-collect
  * once its last live query unsubscribes (cleaning it up under a live query is an error).
  */
+export function loadedMessagesCollections(): MessagesCollection[] {
+  return [...byProject.values()];
+}
+
 export function dropMessagesCollection(projectId: string): void {
   byProject.delete(projectId);
 }

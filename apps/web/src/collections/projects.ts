@@ -1,16 +1,17 @@
 import { type Project, projectSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
-import { ApiRequestError, api, send } from "../lib/api.ts";
+import { ApiRequestError, api, send, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { forgetProjectFailures, recordFailedWrite } from "./failed-writes.ts";
+import { forgetScope, messagesScope, projectsScope, readSnapshot } from "./live-sync.ts";
 import { dropMessagesCollection } from "./messages.ts";
 
 export const projectsCollection = createCollection(
   queryCollectionOptions({
     id: "projects",
     queryKey: ["projects"],
-    queryFn: () => send(() => api.projects.$get()),
+    queryFn: () => readSnapshot(projectsScope, () => sendSnapshot(() => api.projects.$get())),
     queryClient,
     getKey: (project: Project) => project.id,
     schema: projectSchema,
@@ -75,6 +76,7 @@ export const projectsCollection = createCollection(
         }
         void collection.utils.writeDelete(original.id);
         dropMessagesCollection(original.id);
+        forgetScope(messagesScope(original.id));
         forgetProjectFailures(original.id);
       }
       return { refetch: false };

@@ -1,6 +1,6 @@
 import type { ApiType } from "@tandem/server/app";
 import type { ErrorDetail } from "@tandem/shared";
-import { errorBodySchema } from "@tandem/shared";
+import { errorBodySchema, FEED_POSITION_HEADER } from "@tandem/shared";
 import { hc } from "hono/client";
 
 /** The typed API client: every request the app makes goes through here. */
@@ -31,18 +31,34 @@ export class ApiRequestError extends Error {
 interface JsonResponse<T> {
   ok: boolean;
   status: number;
+  headers: Headers;
   json(): Promise<T>;
 }
 
 /** Sends a request and answers its body, or throws an ApiRequestError with the server's words. */
 export async function send<T>(request: () => Promise<JsonResponse<T>>): Promise<T> {
+  return (await receive(request)).json();
+}
+
+/**
+ * Reads a snapshot (a list) with the change-feed position it is consistent with, so
+ * changes already in it are not applied again.
+ */
+export async function sendSnapshot<T>(
+  request: () => Promise<JsonResponse<T>>,
+): Promise<{ rows: T; position: string | undefined }> {
+  const response = await receive(request);
+  return { rows: await response.json(), position: response.headers.get(FEED_POSITION_HEADER) ?? undefined };
+}
+
+async function receive<T>(request: () => Promise<JsonResponse<T>>): Promise<JsonResponse<T>> {
   let response: JsonResponse<T>;
   try {
     response = await request();
   } catch {
     throw new ApiRequestError(0, "network", "Can't reach the server");
   }
-  if (response.ok) return response.json();
+  if (response.ok) return response;
 
   const body = errorBodySchema.safeParse(await response.json().catch(() => undefined));
   if (!body.success) {
@@ -65,7 +81,7 @@ export async function openStream(request: () => Promise<Response>): Promise<Resp
   }
   if (response.status === 204) return null;
   if (response.ok && response.body) return response;
-  return send(async () => response);
+  return receive(async () => response).then(() => null);
 }
 
 export function describeError(error: unknown): string {

@@ -1,5 +1,6 @@
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { Link, useLocation, useRoute } from "wouter";
+import { ConnectionStatus } from "../../app/ConnectionStatus.tsx";
 import { useEditing } from "../../app/editing.tsx";
 import { failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
@@ -32,6 +33,7 @@ export function ProjectNav() {
       <div className="brand">
         <span className="brand-mark" aria-hidden="true" />
         Tandem
+        <ConnectionStatus />
       </div>
 
       {editor === "new-project" ? (

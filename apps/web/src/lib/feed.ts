@@ -1,0 +1,140 @@
+import {
+  type ChangeEvent,
+  changeEventSchema,
+  FEED_READY_EVENT,
+  FEED_RESET_EVENT,
+  feedPositionSchema,
+} from "@tandem/shared";
+
+/**
+ * The change feed, one connection per browser: the tab holding a Web Lock is the
+ * leader and keeps the one `GET /api/changes` stream (HTTP/1.1 allows six connections
+ * per origin, shared by every tab); it passes each event to the other tabs over a
+ * BroadcastChannel. When the leader closes, another tab takes the lock and resumes
+ * from the last position every tab has seen.
+ */
+export type FeedStatus = "online" | "reconnecting" | "offline";
+
+export interface FeedHandlers {
+  /** Settles once the first snapshot is in: the feed must not start before a known position. */
+  ready: Promise<unknown>;
+  /** The position to resume after: the newest one this tab knows (from snapshots or events). */
+  position(): string | undefined;
+  change(position: string, event: ChangeEvent): void;
+  /** The server no longer has the log since our position: refetch every snapshot. */
+  reset(position: string): void;
+}
+
+type Broadcast =
+  | { type: "change"; position: string; event: ChangeEvent }
+  | { type: "reset"; position: string }
+  | { type: "status"; connected: boolean };
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5000;
+const LEADER_LOCK = "tandem-feed-leader";
+
+let status: FeedStatus = typeof navigator !== "undefined" && !navigator.onLine ? "offline" : "reconnecting";
+const statusListeners = new Set<() => void>();
+
+export function feedStatus(): FeedStatus {
+  return status;
+}
+
+export function onFeedStatus(listener: () => void): () => void {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
+}
+
+function setStatus(next: FeedStatus) {
+  if (next === status) return;
+  status = next;
+  for (const listener of statusListeners) listener();
+}
+
+/** Whether the feed (ours, or the leader tab's) is connected, and whether we are offline. */
+let connected = false;
+function updateStatus() {
+  setStatus(!navigator.onLine ? "offline" : connected ? "online" : "reconnecting");
+}
+
+export function startFeed(handlers: FeedHandlers): void {
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel("tandem-feed") : undefined;
+  let leading = false;
+
+  const deliver = (message: Broadcast) => {
+    if (message.type === "change") handlers.change(message.position, message.event);
+    else if (message.type === "reset") handlers.reset(message.position);
+    else if (!leading) {
+      connected = message.connected;
+      updateStatus();
+    }
+  };
+  channel?.addEventListener("message", (event: MessageEvent<Broadcast>) => deliver(event.data));
+  const publish = (message: Broadcast) => {
+    deliver(message);
+    channel?.postMessage(message);
+  };
+
+  window.addEventListener("offline", updateStatus);
+  window.addEventListener("online", updateStatus);
+
+  const lead = () => {
+    leading = true;
+    void handlers.ready.then(() => connect(handlers, publish));
+  };
+  if ("locks" in navigator) {
+    // Held until the tab closes; the next tab in line then leads.
+    void navigator.locks.request(LEADER_LOCK, () => {
+      lead();
+      return new Promise<never>(() => {});
+    });
+  } else {
+    lead();
+  }
+}
+
+function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) {
+  let retryMs = RETRY_MIN_MS;
+  let source: EventSource | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setConnected = (value: boolean) => {
+    connected = value;
+    updateStatus();
+    publish({ type: "status", connected: value });
+  };
+
+  const open = () => {
+    clearTimeout(retryTimer);
+    source?.close();
+    const position = handlers.position();
+    // Each (re)connection names its position; EventSource's own retry would reuse the first URL.
+    source = new EventSource(position ? `/api/changes?since=${position}` : "/api/changes");
+    source.addEventListener(FEED_READY_EVENT, () => {
+      retryMs = RETRY_MIN_MS;
+      setConnected(true);
+    });
+    source.addEventListener(FEED_RESET_EVENT, (event) => {
+      const { position } = feedPositionSchema.parse(JSON.parse(event.data));
+      publish({ type: "reset", position });
+    });
+    source.addEventListener("message", (event) => {
+      const change = changeEventSchema.safeParse(JSON.parse(event.data));
+      if (change.success) publish({ type: "change", position: event.lastEventId, event: change.data });
+      else console.error("Unreadable change event", event.data, change.error);
+    });
+    source.addEventListener("error", () => {
+      source?.close();
+      setConnected(false);
+      retryTimer = setTimeout(open, navigator.onLine ? retryMs : RETRY_MAX_MS);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+    });
+  };
+
+  window.addEventListener("online", () => {
+    retryMs = RETRY_MIN_MS;
+    open();
+  });
+  open();
+}
