@@ -43,6 +43,8 @@ export default defineConfig({
     baseURL,
     headless: true,
     trace: "retain-on-failure",
+    // page.route cannot see what a service worker fetches; the offline specs allow it.
+    serviceWorkers: "block",
     screenshot: "only-on-failure",
   },
   projects: [

@@ -1,10 +1,45 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { VitePWA } from "vite-plugin-pwa";
 
 const apiPort = process.env.PORT ?? "3000";
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // The app shell is cached by a service worker, so the app opens with no network or
+    // with the server down; a new build replaces it on the next online load.
+    VitePWA({
+      registerType: "autoUpdate",
+      injectRegister: "script-defer",
+      manifest: {
+        name: "Tandem",
+        short_name: "Tandem",
+        description: "A local-first chat workspace",
+        theme_color: "#4f46e5",
+        background_color: "#f7f7f8",
+        display: "standalone",
+        icons: [{ src: "/favicon.svg", sizes: "any", type: "image/svg+xml" }],
+      },
+      workbox: {
+        // The shell and the markdown renderer; code grammars are cached as they are first used.
+        globPatterns: ["index.html", "favicon.svg", "assets/index-*.{js,css}", "assets/Markdown-*.js"],
+        navigateFallback: "/index.html",
+        navigateFallbackDenylist: [/^\/api\//],
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+        runtimeCaching: [
+          {
+            // Hashed file names never change content: once fetched, serve them from the cache.
+            urlPattern: ({ url }) => url.pathname.startsWith("/assets/"),
+            handler: "CacheFirst",
+            options: { cacheName: "assets", expiration: { maxEntries: 400 } },
+          },
+        ],
+      },
+    }),
+  ],
   server: {
     port: 5173,
     // In development the API runs on its own port (pnpm dev starts both).

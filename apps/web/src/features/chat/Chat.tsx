@@ -63,6 +63,7 @@ export function Chat({ projectId }: { projectId: string }) {
         ))}
       </div>
       <Composer
+        projectId={projectId}
         onSend={(content) => sendMessage(projectId, content)}
         stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
       />

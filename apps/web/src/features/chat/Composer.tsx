@@ -1,9 +1,16 @@
 import { MESSAGE_CONTENT_MAX } from "@tandem/shared";
-import { type ReactNode, useRef, useState } from "react";
+import { type ReactNode, useRef } from "react";
+import { useDraft } from "./useDraft.ts";
 
 /** The message box: Enter sends, Shift+Enter adds a line, an empty message is not sent. */
-export function Composer({ onSend, stop }: { onSend: (content: string) => void; stop?: ReactNode }) {
-  const [text, setText] = useState("");
+interface Props {
+  projectId: string;
+  onSend: (content: string) => void;
+  stop?: ReactNode;
+}
+
+export function Composer({ projectId, onSend, stop }: Props) {
+  const [text, setText] = useDraft(projectId);
   const input = useRef<HTMLTextAreaElement>(null);
   const canSend = text.trim().length > 0;
 
