@@ -3,6 +3,7 @@ import { defineConfig } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
 
 const apiPort = process.env.PORT ?? "3000";
+const shikiGrammar = /[\\/]@shikijs[\\/](langs|themes)[\\/]/;
 
 export default defineConfig({
   plugins: [
@@ -22,8 +23,9 @@ export default defineConfig({
         icons: [{ src: "/favicon.svg", sizes: "any", type: "image/svg+xml" }],
       },
       workbox: {
-        // The shell and the markdown renderer; code grammars are cached as they are first used.
-        globPatterns: ["index.html", "favicon.svg", "assets/index-*.{js,css}", "assets/Markdown-*.js"],
+        // The shell and the markdown renderer (assets/*, not its subfolders); the ~700 code
+        // grammars and themes are cached as they are first used.
+        globPatterns: ["index.html", "favicon.svg", "manifest.webmanifest", "assets/*.{js,css}"],
         navigateFallback: "/index.html",
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
@@ -48,5 +50,14 @@ export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: true,
+    rolldownOptions: {
+      output: {
+        // Shiki's grammars and themes in a folder of their own, so the shell can be precached without them.
+        chunkFileNames: (chunk) =>
+          chunk.moduleIds.length > 0 && chunk.moduleIds.every((id) => shikiGrammar.test(id))
+            ? "assets/highlight/[name]-[hash].js"
+            : "assets/[name]-[hash].js",
+      },
+    },
   },
 });

@@ -2,11 +2,14 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App.tsx";
 import { startLiveSync } from "./collections/live-sync.ts";
+import { openReplica } from "./lib/replica.ts";
 import "./styles.css";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
 
+// The persisted replica first: the last known projects and messages paint before any request returns.
+await openReplica();
 startLiveSync();
 
 createRoot(root).render(

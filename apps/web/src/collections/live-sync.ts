@@ -1,14 +1,16 @@
-import type { ChangeEvent } from "@tandem/shared";
+import { type ChangeEvent, type Message, messageSchema, type Project, projectSchema } from "@tandem/shared";
 import { startFeed } from "../lib/feed.ts";
+import { readScope, replica, replicaFeedPosition } from "../lib/replica.ts";
 import { forgetProjectFailures } from "./failed-writes.ts";
 import { dropMessagesCollection, loadedMessagesCollections, messagesCollection } from "./messages.ts";
 import { projectsCollection } from "./projects.ts";
 
 /**
- * Keeps the collections equal to the database: snapshots (the REST lists) carry the
- * feed position they are consistent with, and the change feed brings every change
- * after it. Changes are applied with direct writes, idempotently: a row never goes back
- * to an older version, and a change a snapshot already holds is skipped.
+ * Keeps the collections equal to the database, and the persisted replica equal to the
+ * collections. Snapshots (the REST lists) carry the feed position they are consistent
+ * with, and the change feed brings every change after it. Every server row goes in
+ * through here, with a direct write, idempotently: a row never goes back to an older
+ * version, and a change a snapshot already holds is skipped.
  */
 
 /** The changes a snapshot can hold; running processes are followed through their messages. */
@@ -40,13 +42,40 @@ interface Versioned {
   version: number;
 }
 
+interface Snapshot<T> {
+  rows: T[];
+  position: string | undefined;
+}
+
 /**
- * Reads a snapshot for a scope. Changes that arrive while it is read are merged into
- * it when they are newer than its position, so nothing committed meanwhile is lost.
+ * Reads a scope: first from the persisted replica when it holds it (no network; a
+ * background refetch then reconciles), else from the server. Changes that arrive
+ * while it is read are merged in when they are newer than its position.
  */
-export async function readSnapshot<T extends Versioned>(
+export async function loadScope<T extends Versioned>(
   key: string,
-  read: () => Promise<{ rows: T[]; position: string | undefined }>,
+  parse: (row: unknown) => T | undefined,
+  fetch: () => Promise<Snapshot<T>>,
+  refetch: () => void,
+): Promise<T[]> {
+  const scope = scopes.get(key);
+  if (!scope) {
+    const stored = await readScope(key);
+    const rows = stored?.rows.map(parse);
+    if (stored && rows?.every((row) => row !== undefined)) {
+      // Current to the stored feed position; the network snapshot follows.
+      setTimeout(refetch, 0);
+      return readSnapshot(key, async () => ({ rows, position: replicaFeedPosition() }), false);
+    }
+    if (stored) replica.drop(key);
+  }
+  return readSnapshot(key, fetch, true);
+}
+
+async function readSnapshot<T extends Versioned>(
+  key: string,
+  read: () => Promise<Snapshot<T>>,
+  fromServer: boolean,
 ): Promise<T[]> {
   let scope = scopes.get(key);
   if (!scope) {
@@ -63,6 +92,7 @@ export async function readSnapshot<T extends Versioned>(
     }
     scope.position = at;
     if (key === projectsScope && feedPosition === undefined) feedPosition = at;
+    if (fromServer || merged !== rows) replica.replace(key, merged, position);
     return merged;
   } finally {
     scope.loading--;
@@ -72,6 +102,7 @@ export async function readSnapshot<T extends Versioned>(
 
 export function forgetScope(key: string): void {
   scopes.delete(key);
+  replica.drop(key);
 }
 
 function mergeChange<T extends Versioned>(rows: T[], event: RowChange): T[] {
@@ -82,40 +113,8 @@ function mergeChange<T extends Versioned>(rows: T[], event: RowChange): T[] {
   return [...others, event.row as unknown as T];
 }
 
-export function applyChange(position: string, event: ChangeEvent): void {
-  const at = BigInt(position);
-  if (feedPosition === undefined || at > feedPosition) feedPosition = at;
-  // Replies are followed through their message rows (status `streaming`).
-  if (event.entity === "running_process") return;
-
-  // A scope not loaded here: when it loads, its snapshot will hold this change.
-  const scope = scopes.get(scopeOf(event));
-  if (!scope) return;
-  if (scope.loading > 0) {
-    scope.buffered.push({ position: at, event });
-    return;
-  }
-  if (scope.position !== undefined && at <= scope.position) return;
-
-  switch (event.entity) {
-    case "project":
-      if (event.op === "delete") {
-        deleteSynced(projectsCollection, event.id);
-        dropMessagesCollection(event.id);
-        forgetScope(messagesScope(event.id));
-        forgetProjectFailures(event.id);
-      } else {
-        upsertSynced(projectsCollection, event.row);
-      }
-      return;
-    case "message": {
-      const messages = messagesCollection(event.projectId);
-      if (event.op === "delete") deleteSynced(messages, event.id);
-      else upsertSynced(messages, event.row);
-      return;
-    }
-  }
-}
+export const parseProject = (row: unknown) => projectSchema.safeParse(row).data;
+export const parseMessage = (row: unknown) => messageSchema.safeParse(row).data;
 
 interface SyncedCollection<T extends Versioned> {
   get(key: string): T | undefined;
@@ -123,17 +122,82 @@ interface SyncedCollection<T extends Versioned> {
   utils: { writeUpsert(row: T): Promise<void>; writeDelete(key: string): Promise<void> };
 }
 
-function upsertSynced<T extends Versioned>(collection: SyncedCollection<T>, row: T) {
+/**
+ * `confirms`: the answer to this tab's own write, which must reach the synced store even
+ * at the same version (the optimistic row is dropped when the write settles).
+ */
+function upsertRow<T extends Versioned>(
+  key: string,
+  collection: SyncedCollection<T>,
+  row: T,
+  confirms: boolean,
+): Promise<void> {
   const current = collection.get(row.id);
-  if (current && current.version >= row.version) return;
-  void collection.utils.writeUpsert(row);
+  if (current && current.version > row.version) return Promise.resolve();
+  replica.put(key, row);
+  if (!confirms && current && current.version === row.version) return Promise.resolve();
+  return collection.utils.writeUpsert(row);
 }
 
-function deleteSynced<T extends Versioned>(collection: SyncedCollection<T>, id: string) {
+function deleteRow<T extends Versioned>(key: string, collection: SyncedCollection<T>, id: string) {
+  replica.delete(key, id);
   if (!collection.has(id)) return;
   collection.utils.writeDelete(id).catch(() => {
     // Only optimistic here (a create still on its way): nothing synced to remove.
   });
+}
+
+/** A project row the server answered or announced. Never awaited inside a write handler. */
+export function syncProject(row: Project, confirms = false): Promise<void> {
+  return upsertRow(projectsScope, projectsCollection, row, confirms);
+}
+
+export function syncProjectDeleted(id: string): void {
+  deleteRow(projectsScope, projectsCollection, id);
+  dropMessagesCollection(id);
+  forgetScope(messagesScope(id));
+  forgetProjectFailures(id);
+}
+
+/** A message row the server answered or announced. Never awaited inside a write handler. */
+export function syncMessage(row: Message, confirms = false): Promise<void> {
+  return upsertRow(messagesScope(row.projectId), messagesCollection(row.projectId), row, confirms);
+}
+
+export function syncMessageDeleted(projectId: string, id: string): void {
+  deleteRow(messagesScope(projectId), messagesCollection(projectId), id);
+}
+
+export function applyChange(position: string, event: ChangeEvent): void {
+  const at = BigInt(position);
+  if (feedPosition === undefined || at > feedPosition) feedPosition = at;
+  if (event.entity !== "running_process") applyRowChange(at, event);
+  replica.feedPosition(position);
+}
+
+function applyRowChange(at: bigint, event: RowChange) {
+  const scope = scopes.get(scopeOf(event));
+  if (!scope) {
+    // Not loaded here: its snapshot will hold this change. A replica of it stays current.
+    if (event.op === "delete") replica.delete(scopeOf(event), event.id);
+    else replica.put(scopeOf(event), event.row);
+    if (event.entity === "project" && event.op === "delete") replica.drop(messagesScope(event.id));
+    return;
+  }
+  if (scope.loading > 0) {
+    scope.buffered.push({ position: at, event });
+    return;
+  }
+  if (scope.position !== undefined && at <= scope.position) return;
+
+  if (event.entity === "project") {
+    if (event.op === "delete") syncProjectDeleted(event.id);
+    else void syncProject(event.row);
+  } else if (event.op === "delete") {
+    syncMessageDeleted(event.projectId, event.id);
+  } else {
+    void syncMessage(event.row);
+  }
 }
 
 /** The server's log no longer reaches back to our position: read every snapshot again. */
@@ -143,10 +207,11 @@ function resetAll(position: string) {
   for (const messages of loadedMessagesCollections()) void messages.utils.refetch();
 }
 
-/** Starts the change feed (shared by this browser's tabs) once the projects are loaded. */
+/** Starts the change feed (shared by this browser's tabs), from the replica's position or the first snapshot's. */
 export function startLiveSync(): void {
+  feedPosition ??= replicaFeedPosition() === undefined ? undefined : BigInt(replicaFeedPosition() as string);
   startFeed({
-    ready: projectsCollection.toArrayWhenReady(),
+    ready: feedPosition === undefined ? projectsCollection.toArrayWhenReady() : Promise.resolve(),
     position: () => feedPosition?.toString(),
     change: applyChange,
     reset: resetAll,

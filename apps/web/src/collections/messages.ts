@@ -4,7 +4,7 @@ import { createCollection } from "@tanstack/react-db";
 import { ApiRequestError, api, send, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { recordFailedWrite } from "./failed-writes.ts";
-import { messagesScope, readSnapshot } from "./live-sync.ts";
+import { loadScope, messagesScope, parseMessage, syncMessage, syncMessageDeleted } from "./live-sync.ts";
 import { projectCreateSettled } from "./project-creates.ts";
 import { sendChatMessage } from "./replies.ts";
 
@@ -12,7 +12,9 @@ import { sendChatMessage } from "./replies.ts";
  * Every message of a project, oldest first, read page by page. The snapshot's feed
  * position is the first page's: every change up to it is in every page.
  */
-async function fetchProjectMessages(projectId: string): Promise<{ rows: Message[]; position?: string }> {
+async function fetchProjectMessages(
+  projectId: string,
+): Promise<{ rows: Message[]; position: string | undefined }> {
   await projectCreateSettled(projectId);
   const all: Message[] = [];
   let position: string | undefined;
@@ -28,7 +30,7 @@ async function fetchProjectMessages(projectId: string): Promise<{ rows: Message[
       );
     } catch (error) {
       // A project the server does not know (not saved, or deleted) has no messages.
-      if (error instanceof ApiRequestError && error.status === 404) return { rows: [] };
+      if (error instanceof ApiRequestError && error.status === 404) return { rows: [], position: undefined };
       throw error;
     }
     position ??= page.position;
@@ -45,15 +47,17 @@ function createMessagesCollection(projectId: string) {
       // query its key prefixes, so a project write would land in the messages.
       queryKey: ["messages", projectId],
       queryFn: () =>
-        readSnapshot(messagesScope(projectId), async () => {
-          const { rows, position } = await fetchProjectMessages(projectId);
-          return { rows, position };
-        }),
+        loadScope(
+          messagesScope(projectId),
+          parseMessage,
+          () => fetchProjectMessages(projectId),
+          () => void byProject.get(projectId)?.utils.refetch(),
+        ),
       queryClient,
       getKey: (message: Message) => message.id,
       schema: messageSchema,
 
-      onInsert: async ({ transaction, collection }) => {
+      onInsert: async ({ transaction }) => {
         for (const { modified: message } of transaction.mutations) {
           try {
             await projectCreateSettled(projectId);
@@ -72,7 +76,7 @@ function createMessagesCollection(projectId: string) {
                   },
                 }),
               );
-              void collection.utils.writeUpsert(stored);
+              void syncMessage(stored, true);
             }
           } catch (error) {
             recordFailedWrite(
@@ -85,7 +89,7 @@ function createMessagesCollection(projectId: string) {
         return { refetch: false };
       },
 
-      onUpdate: async ({ transaction, collection }) => {
+      onUpdate: async ({ transaction }) => {
         for (const { original, modified } of transaction.mutations) {
           try {
             const stored = await send(() =>
@@ -94,11 +98,11 @@ function createMessagesCollection(projectId: string) {
                 json: { content: modified.content, parts: modified.parts, version: original.version },
               }),
             );
-            void collection.utils.writeUpsert(stored);
+            void syncMessage(stored, true);
           } catch (error) {
             if (error instanceof ApiRequestError && error.code === "version_conflict") {
               const current = messageSchema.safeParse(error.current);
-              if (current.success) void collection.utils.writeUpsert(current.data);
+              if (current.success) void syncMessage(current.data, true);
             }
             recordFailedWrite(
               { entity: "message", op: "update", id: original.id, projectId, row: modified },
@@ -110,7 +114,7 @@ function createMessagesCollection(projectId: string) {
         return { refetch: false };
       },
 
-      onDelete: async ({ transaction, collection }) => {
+      onDelete: async ({ transaction }) => {
         for (const { original } of transaction.mutations) {
           try {
             await send(() => api.messages[":id"].$delete({ param: { id: original.id } }));
@@ -123,7 +127,7 @@ function createMessagesCollection(projectId: string) {
               throw error;
             }
           }
-          void collection.utils.writeDelete(original.id);
+          syncMessageDeleted(projectId, original.id);
         }
         return { refetch: false };
       },

@@ -3,26 +3,31 @@ import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
 import { ApiRequestError, api, send, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
-import { forgetProjectFailures, recordFailedWrite } from "./failed-writes.ts";
-import { forgetScope, messagesScope, projectsScope, readSnapshot } from "./live-sync.ts";
-import { dropMessagesCollection } from "./messages.ts";
+import { recordFailedWrite } from "./failed-writes.ts";
+import { loadScope, parseProject, projectsScope, syncProject, syncProjectDeleted } from "./live-sync.ts";
 
 export const projectsCollection = createCollection(
   queryCollectionOptions({
     id: "projects",
     queryKey: ["projects"],
-    queryFn: () => readSnapshot(projectsScope, () => sendSnapshot(() => api.projects.$get())),
+    queryFn: () =>
+      loadScope(
+        projectsScope,
+        parseProject,
+        () => sendSnapshot(() => api.projects.$get()),
+        () => void projectsCollection.utils.refetch(),
+      ),
     queryClient,
     getKey: (project: Project) => project.id,
     schema: projectSchema,
 
-    onInsert: async ({ transaction, collection }) => {
+    onInsert: async ({ transaction }) => {
       for (const { modified: project } of transaction.mutations) {
         try {
           const stored = await send(() =>
             api.projects.$post({ json: { id: project.id, name: project.name, status: project.status } }),
           );
-          void collection.utils.writeUpsert(stored);
+          void syncProject(stored, true);
         } catch (error) {
           recordFailedWrite(
             { entity: "project", op: "insert", id: project.id, projectId: project.id, row: project },
@@ -34,7 +39,7 @@ export const projectsCollection = createCollection(
       return { refetch: false };
     },
 
-    onUpdate: async ({ transaction, collection }) => {
+    onUpdate: async ({ transaction }) => {
       for (const { original, modified, changes } of transaction.mutations) {
         try {
           const stored = await send(() =>
@@ -43,12 +48,12 @@ export const projectsCollection = createCollection(
               json: { name: changes.name, status: changes.status, version: original.version },
             }),
           );
-          void collection.utils.writeUpsert(stored);
+          void syncProject(stored, true);
         } catch (error) {
           // Someone else changed it first: show their version, and let the user decide.
           if (error instanceof ApiRequestError && error.code === "version_conflict") {
             const current = projectSchema.safeParse(error.current);
-            if (current.success) void collection.utils.writeUpsert(current.data);
+            if (current.success) void syncProject(current.data, true);
           }
           recordFailedWrite(
             { entity: "project", op: "update", id: original.id, projectId: original.id, row: modified },
@@ -60,7 +65,7 @@ export const projectsCollection = createCollection(
       return { refetch: false };
     },
 
-    onDelete: async ({ transaction, collection }) => {
+    onDelete: async ({ transaction }) => {
       for (const { original } of transaction.mutations) {
         try {
           await send(() => api.projects[":id"].$delete({ param: { id: original.id } }));
@@ -74,10 +79,7 @@ export const projectsCollection = createCollection(
             throw error;
           }
         }
-        void collection.utils.writeDelete(original.id);
-        dropMessagesCollection(original.id);
-        forgetScope(messagesScope(original.id));
-        forgetProjectFailures(original.id);
+        syncProjectDeleted(original.id);
       }
       return { refetch: false };
     },

@@ -1,6 +1,7 @@
 import { type Message, messageSchema } from "@tandem/shared";
 import { api, openStream, send } from "../lib/api.ts";
 import { type ChatChunk, isMessageChunk, readChatChunks } from "../lib/ui-message-stream.ts";
+import { syncMessage } from "./live-sync.ts";
 import { messagesCollection } from "./messages.ts";
 import { streamsCollection } from "./streams.ts";
 
@@ -18,12 +19,12 @@ const following = new Map<string, Follower>();
 const lastAsked = new Map<string, number>();
 const RECHECK_MS = 12_000;
 
-/** Writes a stored message row into its project's collection, unless a newer one is there. */
+/**
+ * A stored row from a reply's stream. The user's own message confirms its send (the
+ * insert handler is still running), so it must land even at the same version.
+ */
 export function applyStoredMessage(row: Message): Promise<void> {
-  const collection = messagesCollection(row.projectId);
-  const current = collection.get(row.id);
-  if (current && current.version > row.version) return Promise.resolve();
-  return collection.utils.writeUpsert(row);
+  return syncMessage(row, row.role === "user");
 }
 
 /** Streamed deltas wait here and are applied at most once per animation frame. */

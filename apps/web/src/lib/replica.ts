@@ -1,0 +1,192 @@
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+
+/**
+ * The persisted replica: the rows this browser has seen, by scope ("projects",
+ * "messages:<projectId>"), with the feed position they are current to. It is read at
+ * start so the first paint needs no network, and kept in step with every synced write.
+ *
+ * REPLICA_VERSION names the stored shape: a replica of another version (or one that
+ * fails to open) is dropped and rebuilt from the server, never read.
+ */
+export const REPLICA_VERSION = 1;
+const DB_NAME = "tandem-replica";
+const FLUSH_MS = 100;
+
+interface StoredRow {
+  scope: string;
+  id: string;
+  row: unknown;
+}
+
+interface ReplicaSchema extends DBSchema {
+  rows: { key: [string, string]; value: StoredRow; indexes: { scope: string } };
+  scopes: { key: string; value: { scope: string; position: string | null } };
+  meta: { key: string; value: { key: string; value: unknown } };
+}
+
+type Write =
+  | { type: "put"; scope: string; id: string; row: unknown }
+  | { type: "delete"; scope: string; id: string }
+  | { type: "replace"; scope: string; rows: Array<{ id: string }>; position: string | undefined }
+  | { type: "drop"; scope: string };
+
+let db: IDBPDatabase<ReplicaSchema> | undefined;
+/** Scopes the replica holds: a change to one of them is stored even when it is not loaded. */
+const storedScopes = new Set<string>();
+let storedFeedPosition: string | undefined;
+let queue: Write[] = [];
+let queuedFeedPosition: string | undefined;
+let flushScheduled = false;
+
+async function open(): Promise<IDBPDatabase<ReplicaSchema>> {
+  return openDB<ReplicaSchema>(DB_NAME, REPLICA_VERSION, {
+    upgrade(database) {
+      for (const name of [...database.objectStoreNames]) database.deleteObjectStore(name);
+      database.createObjectStore("rows", { keyPath: ["scope", "id"] }).createIndex("scope", "scope");
+      database.createObjectStore("scopes", { keyPath: "scope" });
+      database.createObjectStore("meta", { keyPath: "key" });
+    },
+    blocking() {
+      // A newer version of the app wants the database: let it have it.
+      db?.close();
+      db = undefined;
+    },
+  });
+}
+
+let opened: Promise<boolean> | undefined;
+
+/** Opens the replica once; answers false (and the app runs from the network alone) if it cannot. */
+export function openReplica(): Promise<boolean> {
+  opened ??= openOnce();
+  return opened;
+}
+
+async function openOnce(): Promise<boolean> {
+  if (typeof indexedDB === "undefined") return false;
+  try {
+    db = await open();
+  } catch (error) {
+    // A store from a newer app (version error) or a broken one: start over.
+    console.warn("The local replica could not be opened; rebuilding it", error);
+    try {
+      await deleteReplica();
+      db = await open();
+    } catch {
+      db = undefined;
+      return false;
+    }
+  }
+  const [scopes, feed] = await Promise.all([db.getAll("scopes"), db.get("meta", "feedPosition")]);
+  for (const { scope } of scopes) storedScopes.add(scope);
+  storedFeedPosition = typeof feed?.value === "string" ? feed.value : undefined;
+  return true;
+}
+
+export async function deleteReplica(): Promise<void> {
+  db?.close();
+  db = undefined;
+  storedScopes.clear();
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => resolve();
+  });
+}
+
+/** The feed position the stored rows are current to. */
+export function replicaFeedPosition(): string | undefined {
+  return storedFeedPosition;
+}
+
+export function replicaHolds(scope: string): boolean {
+  return storedScopes.has(scope);
+}
+
+/** The stored rows of a scope and the position of the snapshot they came from. */
+export async function readScope(
+  scope: string,
+): Promise<{ rows: unknown[]; position: string | undefined } | undefined> {
+  await openReplica();
+  if (!db || !storedScopes.has(scope)) return undefined;
+  try {
+    const [rows, meta] = await Promise.all([
+      db.getAllFromIndex("rows", "scope", scope),
+      db.get("scopes", scope),
+    ]);
+    return { rows: rows.map((stored) => stored.row), position: meta?.position ?? undefined };
+  } catch (error) {
+    console.warn(`Reading ${scope} from the local replica failed`, error);
+    return undefined;
+  }
+}
+
+function enqueue(write: Write) {
+  if (!db) return;
+  queue.push(write);
+  scheduleFlush();
+}
+
+export const replica = {
+  put(scope: string, row: { id: string }) {
+    if (storedScopes.has(scope)) enqueue({ type: "put", scope, id: row.id, row });
+  },
+  delete(scope: string, id: string) {
+    if (storedScopes.has(scope)) enqueue({ type: "delete", scope, id });
+  },
+  /** A fresh snapshot of a scope replaces what is stored for it. */
+  replace(scope: string, rows: Array<{ id: string }>, position: string | undefined) {
+    if (!db) return;
+    storedScopes.add(scope);
+    enqueue({ type: "replace", scope, rows, position });
+  },
+  drop(scope: string) {
+    if (!storedScopes.delete(scope)) return;
+    enqueue({ type: "drop", scope });
+  },
+  /** Every change up to this position is in the writes queued so far. */
+  feedPosition(position: string) {
+    queuedFeedPosition = position;
+    if (db) scheduleFlush();
+  },
+};
+
+function scheduleFlush() {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setTimeout(() => void flush(), FLUSH_MS);
+}
+
+/** Writes the queued changes in one transaction, so the stored feed position never runs ahead of the rows. */
+async function flush(): Promise<void> {
+  flushScheduled = false;
+  const database = db;
+  const writes = queue;
+  const position = queuedFeedPosition;
+  queue = [];
+  queuedFeedPosition = undefined;
+  if (!database || (writes.length === 0 && position === undefined)) return;
+  try {
+    const tx = database.transaction(["rows", "scopes", "meta"], "readwrite");
+    const rows = tx.objectStore("rows");
+    const scopes = tx.objectStore("scopes");
+    for (const write of writes) {
+      if (write.type === "put") void rows.put({ scope: write.scope, id: write.id, row: write.row });
+      else if (write.type === "delete") void rows.delete([write.scope, write.id]);
+      else {
+        void rows.delete(IDBKeyRange.bound([write.scope, ""], [write.scope, "\uffff"]));
+        if (write.type === "drop") void scopes.delete(write.scope);
+        else {
+          for (const row of write.rows) void rows.put({ scope: write.scope, id: row.id, row });
+          void scopes.put({ scope: write.scope, position: write.position ?? null });
+        }
+      }
+    }
+    if (position !== undefined) void tx.objectStore("meta").put({ key: "feedPosition", value: position });
+    await tx.done;
+    if (position !== undefined) storedFeedPosition = position;
+  } catch (error) {
+    console.warn("Saving to the local replica failed", error);
+  }
+}
