@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App.tsx";
 import { startLiveSync } from "./collections/live-sync.ts";
+import { startOutbox } from "./collections/outbox.ts";
 import { openReplica } from "./lib/replica.ts";
 import "./styles.css";
 
@@ -11,6 +12,7 @@ if (!root) throw new Error("index.html has no #root");
 // The persisted replica first: the last known projects and messages paint before any request returns.
 await openReplica();
 startLiveSync();
+await startOutbox();
 
 createRoot(root).render(
   <StrictMode>

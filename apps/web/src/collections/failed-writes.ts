@@ -1,10 +1,10 @@
-import { createCollection, localOnlyCollectionOptions } from "@tanstack/react-db";
+import { createCollection, localStorageCollectionOptions } from "@tanstack/react-db";
 import { describeError } from "../lib/api.ts";
 
 /**
- * Writes the server refused or never received. A failed write rolls its optimistic
- * change back; this keeps what the user did (the row as they made it) so the UI can
- * show it as failed and offer Retry. Nothing typed is lost.
+ * Writes the server refused. A refused write rolls its optimistic change back; this
+ * keeps what the user did (the row as they made it) so the UI can show it as failed and
+ * offer Retry. It is kept in localStorage: nothing typed is lost to a reload either.
  */
 export interface FailedWrite {
   key: string;
@@ -21,8 +21,9 @@ export interface FailedWrite {
 }
 
 export const failedWrites = createCollection(
-  localOnlyCollectionOptions<FailedWrite, string>({
+  localStorageCollectionOptions<FailedWrite, string>({
     id: "failed-writes",
+    storageKey: "tandem:failed-writes",
     getKey: (write) => write.key,
   }),
 );

@@ -1,12 +1,9 @@
 import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
-import { ApiRequestError, api, send, sendSnapshot } from "../lib/api.ts";
+import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
-import { recordFailedWrite } from "./failed-writes.ts";
-import { loadScope, messagesScope, parseMessage, syncMessage, syncMessageDeleted } from "./live-sync.ts";
-import { projectCreateSettled } from "./project-creates.ts";
-import { sendChatMessage } from "./replies.ts";
+import { loadScope, messagesScope, parseMessage } from "./live-sync.ts";
 
 /**
  * Every message of a project, oldest first, read page by page. The snapshot's feed
@@ -15,7 +12,6 @@ import { sendChatMessage } from "./replies.ts";
 async function fetchProjectMessages(
   projectId: string,
 ): Promise<{ rows: Message[]; position: string | undefined }> {
-  await projectCreateSettled(projectId);
   const all: Message[] = [];
   let position: string | undefined;
   for (;;) {
@@ -56,81 +52,6 @@ function createMessagesCollection(projectId: string) {
       queryClient,
       getKey: (message: Message) => message.id,
       schema: messageSchema,
-
-      onInsert: async ({ transaction }) => {
-        for (const { modified: message } of transaction.mutations) {
-          try {
-            await projectCreateSettled(projectId);
-            if (message.role === "user") {
-              // The chat endpoint stores the message and starts the assistant's reply.
-              await sendChatMessage(message);
-            } else {
-              const stored = await send(() =>
-                api.messages.$post({
-                  json: {
-                    id: message.id,
-                    projectId: message.projectId,
-                    role: "system",
-                    content: message.content,
-                    parts: message.parts,
-                  },
-                }),
-              );
-              void syncMessage(stored, true);
-            }
-          } catch (error) {
-            recordFailedWrite(
-              { entity: "message", op: "insert", id: message.id, projectId, row: message },
-              error,
-            );
-            throw error;
-          }
-        }
-        return { refetch: false };
-      },
-
-      onUpdate: async ({ transaction }) => {
-        for (const { original, modified } of transaction.mutations) {
-          try {
-            const stored = await send(() =>
-              api.messages[":id"].$patch({
-                param: { id: original.id },
-                json: { content: modified.content, parts: modified.parts, version: original.version },
-              }),
-            );
-            void syncMessage(stored, true);
-          } catch (error) {
-            if (error instanceof ApiRequestError && error.code === "version_conflict") {
-              const current = messageSchema.safeParse(error.current);
-              if (current.success) void syncMessage(current.data, true);
-            }
-            recordFailedWrite(
-              { entity: "message", op: "update", id: original.id, projectId, row: modified },
-              error,
-            );
-            throw error;
-          }
-        }
-        return { refetch: false };
-      },
-
-      onDelete: async ({ transaction }) => {
-        for (const { original } of transaction.mutations) {
-          try {
-            await send(() => api.messages[":id"].$delete({ param: { id: original.id } }));
-          } catch (error) {
-            if (!(error instanceof ApiRequestError && error.status === 404)) {
-              recordFailedWrite(
-                { entity: "message", op: "delete", id: original.id, projectId, row: original },
-                error,
-              );
-              throw error;
-            }
-          }
-          syncMessageDeleted(projectId, original.id);
-        }
-        return { refetch: false };
-      },
     }),
   );
 }
@@ -149,14 +70,14 @@ export function messagesCollection(projectId: string): MessagesCollection {
   return collection;
 }
 
-/**
- * Forgets a deleted project's messages. The collection itself is left to garbage-collect
- * once its last live query unsubscribes (cleaning it up under a live query is an error).
- */
 export function loadedMessagesCollections(): MessagesCollection[] {
   return [...byProject.values()];
 }
 
+/**
+ * Forgets a deleted project's messages. The collection itself is left to garbage-collect
+ * once its last live query unsubscribes (cleaning it up under a live query is an error).
+ */
 export function dropMessagesCollection(projectId: string): void {
   byProject.delete(projectId);
 }

@@ -1,11 +1,13 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
+import { useOutbox } from "../../app/useOutbox.ts";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
+import { retryNow } from "../../collections/outbox.ts";
 import { followReply, stopReply } from "../../collections/replies.ts";
 import { describeError } from "../../lib/api.ts";
-import { sendMessage } from "./actions.ts";
+import { retryMessage, sendMessage } from "./actions.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
 import { useFollowNewest } from "./useFollowNewest.ts";
@@ -24,11 +26,15 @@ export function Chat({ projectId }: { projectId: string }) {
         .where(({ f }) => eq(f.op, "insert")),
   });
 
+  const outbox = useOutbox();
   const views = mergeFailedSends(
-    messages.data.map((message) => ({
-      message,
-      status: message.$hasPendingWrites ? "pending" : message.status,
-    })),
+    messages.data.map((message): MessageView => {
+      if (!message.$hasPendingWrites) return { message, status: message.status };
+      const error = outbox.online ? outbox.failure(message.id) : undefined;
+      return error
+        ? { message, status: "failed", failure: { error, retry: retryNow } }
+        : { message, status: "pending" };
+    }),
     failedSends.data,
   );
   const logRef = useFollowNewest(views.length, views.at(-1)?.message.content);
@@ -77,7 +83,13 @@ function mergeFailedSends(views: MessageView[], failed: FailedWrite[]): MessageV
   const shown = new Set(views.map((view) => view.message.id));
   const failedViews = failed
     .filter((write) => !shown.has(write.id))
-    .map((write): MessageView => ({ message: write.row as Message, status: "failed", failure: write }));
+    .map(
+      (write): MessageView => ({
+        message: write.row as Message,
+        status: "failed",
+        failure: { error: write.error, retry: () => retryMessage(write) },
+      }),
+    );
   return [...views, ...failedViews].sort((a, b) =>
     a.message.createdAt < b.message.createdAt ? -1 : a.message.createdAt > b.message.createdAt ? 1 : 0,
   );

@@ -1,20 +1,21 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { lazy, memo, Suspense, useState } from "react";
-import type { FailedWrite } from "../../collections/failed-writes.ts";
 import { retryReply } from "../../collections/replies.ts";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
-import { retryMessage } from "./actions.ts";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
 const Markdown = lazy(() => import("./Markdown.tsx"));
 
 export interface MessageView {
   message: Message;
-  /** `pending` until the server confirms it, `failed` if it refused or never got it. */
+  /**
+   * `pending` until the server has it (also while offline), `failed` when the server
+   * refused it or could not be reached while online.
+   */
   status: Message["status"] | "pending" | "failed";
-  failure?: FailedWrite;
+  failure?: { error: string; retry: () => void };
 }
 
 const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as const;
@@ -50,7 +51,7 @@ export const MessageItem = memo(function MessageItem({ view }: { view: MessageVi
       {failure && (
         <div className="message-failure">
           <span>Not sent: {failure.error}.</span>
-          <button type="button" className="small" onClick={() => retryMessage(failure)}>
+          <button type="button" className="small" onClick={failure.retry}>
             Retry
           </button>
         </div>

@@ -1,31 +1,34 @@
 import { type Message, textParts } from "@tandem/shared";
 import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
+import { enqueue } from "../../collections/outbox.ts";
 import { newId } from "../../lib/ids.ts";
 
-/** Sends a message: it shows in the chat at once, pending until the server confirms it. */
+/** Sends a message: it shows in the chat at once, pending until the server has it. */
 export function sendMessage(projectId: string, content: string): string {
   const now = new Date().toISOString();
   const id = newId();
-  messagesCollection(projectId).insert({
-    id,
-    projectId,
-    role: "user",
-    content,
-    parts: textParts(content),
-    status: "complete",
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
+  void enqueue({
+    kind: "sendMessage",
+    message: {
+      id,
+      projectId,
+      role: "user",
+      content,
+      parts: textParts(content),
+      status: "complete",
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    },
   });
   return id;
 }
 
-/** Sends a failed message again with the same id: the server keeps one copy whatever happened before. */
+/** Sends a refused message again with the same id: the server keeps one copy whatever happened before. */
 export function retryMessage(write: FailedWrite): void {
   forgetFailedWrite(write.key);
   const message = write.row as Message;
-  const collection = messagesCollection(write.projectId);
-  if (!collection.has(message.id)) collection.insert(message);
+  if (!messagesCollection(write.projectId).has(message.id)) void enqueue({ kind: "sendMessage", message });
 }

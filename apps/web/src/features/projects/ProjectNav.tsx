@@ -2,7 +2,9 @@ import { eq, useLiveQuery } from "@tanstack/react-db";
 import { Link, useLocation, useRoute } from "wouter";
 import { ConnectionStatus } from "../../app/ConnectionStatus.tsx";
 import { useEditing } from "../../app/editing.tsx";
+import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWrites } from "../../collections/failed-writes.ts";
+import { retryNow } from "../../collections/outbox.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { describeError } from "../../lib/api.ts";
 import { createProject, retryProjectWrite } from "./actions.ts";
@@ -27,6 +29,7 @@ export function ProjectNav() {
   });
 
   const loadError = projectsCollection.utils.lastError;
+  const outbox = useOutbox();
 
   return (
     <div className="sidebar">
@@ -63,17 +66,32 @@ export function ProjectNav() {
           </p>
         )}
         <ul>
-          {projects.data.map((project) => (
-            <li key={project.id} data-status={project.$hasPendingWrites ? "pending" : "saved"}>
-              <Link
-                href={`/projects/${project.id}`}
-                aria-current={project.id === openId ? "page" : undefined}
-                className="project-link"
-              >
-                {project.name}
-              </Link>
-            </li>
-          ))}
+          {projects.data.map((project) => {
+            const failure =
+              project.$hasPendingWrites && outbox.online ? outbox.failure(project.id) : undefined;
+            const status = failure ? "failed" : project.$hasPendingWrites ? "pending" : "saved";
+            return (
+              <li key={project.id} data-status={status} className={failure ? "failed" : undefined}>
+                <Link
+                  href={`/projects/${project.id}`}
+                  aria-current={project.id === openId ? "page" : undefined}
+                  className="project-link"
+                >
+                  {project.name}
+                </Link>
+                {failure && (
+                  <>
+                    <span className="failed-note" title={failure}>
+                      Not saved
+                    </span>
+                    <button type="button" className="small" onClick={retryNow}>
+                      Retry
+                    </button>
+                  </>
+                )}
+              </li>
+            );
+          })}
           {failedCreates.data
             .filter((write) => !projectsCollection.has(write.id))
             .map((write) => (
@@ -98,6 +116,12 @@ export function ProjectNav() {
           <p className="muted">No projects yet.</p>
         )}
       </nav>
+      {outbox.count > 0 && (
+        <p className="unsent" aria-live="polite">
+          {outbox.count === 1 ? "1 unsent change" : `${outbox.count} unsent changes`}
+          {outbox.online ? "" : ": they will be sent when you are back online"}
+        </p>
+      )}
     </div>
   );
 }
