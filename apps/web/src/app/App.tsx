@@ -1,6 +1,7 @@
 import { Route, Switch } from "wouter";
 import { ProjectNav } from "../features/projects/ProjectNav.tsx";
 import { ProjectView } from "../features/projects/ProjectView.tsx";
+import { ProjectWriteNotices } from "../features/projects/ProjectWriteNotices.tsx";
 import { EditingProvider } from "./editing.tsx";
 import { Home } from "./Home.tsx";
 
@@ -12,6 +13,7 @@ export function App() {
           <ProjectNav />
         </aside>
         <main className="app-main">
+          <ProjectWriteNotices />
           <Switch>
             <Route path="/projects/:id">{(params) => <ProjectView projectId={params.id} />}</Route>
             <Route>

@@ -8,7 +8,6 @@ import { projectsCollection } from "../../collections/projects.ts";
 import { Chat } from "../chat/Chat.tsx";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
 import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
-import { FailedProjectWrites } from "./FailedProjectWrites.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectView({ projectId }: { projectId: string }) {
@@ -25,7 +24,6 @@ export function ProjectView({ projectId }: { projectId: string }) {
     return (
       <section className="project" aria-labelledby="project-title" key={project.id}>
         <ProjectHeader project={project} pending={project.$hasPendingWrites} />
-        <FailedProjectWrites projectId={project.id} />
         <Chat projectId={project.id} />
       </section>
     );
