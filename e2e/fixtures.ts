@@ -1,4 +1,8 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type APIRequestContext, test as base, expect, type Locator, type Page } from "@playwright/test";
 import postgres from "postgres";
 import type { Message, Project } from "../packages/shared/src/index.ts";
@@ -245,3 +249,32 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(sql ? postgresStore(sql) : apiStore(api));
   },
 });
+
+/**
+ * A Tandem server of a test's own on `port`, so it can be stopped without stopping the
+ * suite's, or run beside it as a second instance. `DATA_DIR: "fresh"` gives it a new
+ * PGlite directory (removed when it stops).
+ */
+export async function startOwnServer(
+  port: number,
+  env: Record<string, string>,
+): Promise<{ stop: () => Promise<void> }> {
+  const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
+  const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
+    env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
+    stdio: "ignore",
+  });
+  await expect
+    .poll(async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status, {
+      timeout: 30_000,
+    })
+    .toBe(200);
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,9 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "@playwright/test";
-import { expect, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
+import { expect, startOwnServer, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
 
 // These specs need the service worker: it is what opens the app with no network.
 test.use({ serviceWorkers: "allow" });
@@ -114,37 +110,13 @@ test("a half-typed draft survives a reload and is cleared after sending", async 
   await expect(app.messageInput).toHaveValue("");
 });
 
-/** A server of this test's own, so it can be stopped without stopping the suite's. */
-async function startOwnServer(port: number): Promise<{ stop: () => Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), "tandem-e2e-own-"));
-  const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      DATABASE_URL: "",
-      ASSISTANT_TOKEN_DELAY_MS: "1",
-    },
-    stdio: "ignore",
-  });
-  await expect
-    .poll(async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status, {
-      timeout: 30_000,
-    })
-    .toBe(200);
-  return {
-    async stop() {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 test("a reload with the server stopped still shows the last projects and messages", async ({ page }) => {
   const port = Number(process.env.E2E_PORT || 3100) + 50;
-  const server = await startOwnServer(port);
+  const server = await startOwnServer(port, {
+    DATA_DIR: "fresh",
+    DATABASE_URL: "",
+    ASSISTANT_TOKEN_DELAY_MS: "1",
+  });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);
     const app = new TandemApp(page);

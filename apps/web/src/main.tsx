@@ -12,7 +12,7 @@ if (!root) throw new Error("index.html has no #root");
 // The persisted replica first: the last known projects and messages paint before any request returns.
 await openReplica();
 startLiveSync();
-await startOutbox();
+void startOutbox();
 
 createRoot(root).render(
   <StrictMode>

@@ -3,7 +3,7 @@ import { createTransaction } from "@tanstack/react-db";
 import { ApiRequestError, api, describeError, send } from "../lib/api.ts";
 import { outboxStore, type StoredEntry } from "../lib/outbox-store.ts";
 import { recordFailedWrite } from "./failed-writes.ts";
-import { syncProject, syncProjectDeleted } from "./live-sync.ts";
+import { parseProject, syncProject, syncProjectDeleted } from "./live-sync.ts";
 import { messagesCollection } from "./messages.ts";
 import { projectsCollection } from "./projects.ts";
 import { sendChatMessage } from "./replies.ts";
@@ -286,6 +286,9 @@ async function sendAll(): Promise<never> {
       retryMs = RETRY_MIN_MS;
     } catch (error) {
       if (isRefusal(error)) {
+        // Someone else changed it first: show their version, the one that won.
+        const current = error.code === "version_conflict" ? parseProject(error.current) : undefined;
+        if (current) void syncProject(current, true);
         await outboxStore.remove(first.seq);
         notify({ type: "refused", seq: first.seq, error: describeError(error), status: error.status });
         continue;
@@ -307,7 +310,13 @@ async function sendAll(): Promise<never> {
 export async function startOutbox(): Promise<void> {
   channel?.addEventListener("message", (event: MessageEvent<Notice>) => receive(event.data));
   window.addEventListener("online", () => wake(true));
-  for (const stored of await outboxStore.all<OutboxEntry>()) {
+  const waiting = await outboxStore.all<OutboxEntry>();
+  // A rename or delete is shown on its row, so the projects must be there first (they
+  // come from the replica, or the network).
+  if (waiting.some(({ entry }) => entry.kind === "updateProject" || entry.kind === "deleteProject")) {
+    await projectsCollection.toArrayWhenReady();
+  }
+  for (const stored of waiting) {
     if (entries.has(stored.seq)) continue;
     track(stored.entry)(stored.seq);
     entries.set(stored.seq, stored);

@@ -28,7 +28,9 @@ export interface FeedHandlers {
 type Broadcast =
   | { type: "change"; position: string; event: ChangeEvent }
   | { type: "reset"; position: string }
-  | { type: "status"; connected: boolean };
+  | { type: "status"; connected: boolean }
+  /** A tab that just opened asks the leader how the feed is. */
+  | { type: "hello" };
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
@@ -65,7 +67,9 @@ export function startFeed(handlers: FeedHandlers): void {
   const deliver = (message: Broadcast) => {
     if (message.type === "change") handlers.change(message.position, message.event);
     else if (message.type === "reset") handlers.reset(message.position);
-    else if (!leading) {
+    else if (message.type === "hello") {
+      if (leading) channel?.postMessage({ type: "status", connected } satisfies Broadcast);
+    } else if (!leading) {
       connected = message.connected;
       updateStatus();
     }
@@ -78,6 +82,7 @@ export function startFeed(handlers: FeedHandlers): void {
 
   window.addEventListener("offline", updateStatus);
   window.addEventListener("online", updateStatus);
+  channel?.postMessage({ type: "hello" } satisfies Broadcast);
 
   const lead = () => {
     leading = true;
