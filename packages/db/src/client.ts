@@ -19,7 +19,30 @@ export interface DbHandle {
   kind: DbKind;
   /** Applies the committed migrations; safe to call from several instances at once. */
   migrate(): Promise<void>;
+  /**
+   * LISTENs on `channel` on a connection of its own (one per call: callers keep one per
+   * process), and keeps listening across lost connections. Resolves after the first attempt.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
+  /** Closes the database, and every listener still open. */
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  onNotify(payload: string): void;
+  /**
+   * Listening (again): after the first LISTEN and after every reconnection. Notifications
+   * sent while the connection was down are lost, so this is where to catch up.
+   */
+  onListen(): void;
+  /** The listening connection is down (or could not be opened); it is being retried. */
+  onLost(error: unknown): void;
+}
+
+export interface Listener {
+  close(): Promise<void>;
+  /** Cuts the listening connection as a network failure would; it comes back by itself (for tests). */
+  drop(): Promise<void>;
 }
 
 export interface DbEnv {
@@ -41,9 +64,21 @@ export function createDb(env: DbEnv): DbHandle {
 function createPostgres(url: string): DbHandle {
   const client = postgres(url, { max: 10, onnotice: () => {} });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const listeners = new Set<Listener>();
   return {
     db,
     kind: "postgres",
+    async listen(channel, handlers) {
+      const listener = await listenPostgres(url, client, channel, handlers);
+      listeners.add(listener);
+      return {
+        drop: () => listener.drop(),
+        close: async () => {
+          listeners.delete(listener);
+          await listener.close();
+        },
+      };
+    },
     async migrate() {
       // One connection, so the advisory lock and the migration share a session.
       const migrator = postgres(url, { max: 1, onnotice: () => {} });
@@ -55,7 +90,90 @@ function createPostgres(url: string): DbHandle {
         await migrator.end();
       }
     },
-    close: () => client.end({ timeout: 5 }),
+    async close() {
+      await Promise.all([...listeners].map((listener) => listener.close()));
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+
+/**
+ * postgres.js's own `sql.listen` re-listens when its connection closes, but at once and
+ * without end: with the server unreachable it tried about 800 times a second. This keeps
+ * one connection of its own and retries with a growing delay instead.
+ */
+async function listenPostgres(
+  url: string,
+  client: postgres.Sql,
+  channel: string,
+  handlers: ListenHandlers,
+): Promise<Listener> {
+  let closed = false;
+  let connecting = false;
+  /** Set when the connection closes, so an attempt it cut short is not taken for a success. */
+  let lost = false;
+  let pid: number | undefined;
+  // `onnotify` is how postgres.js's own listen gets notifications; its types leave it out.
+  const options = {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    onnotice: () => {},
+    onnotify: (name: string, payload: string) => {
+      if (name === channel) handlers.onNotify(payload);
+    },
+    onclose: () => {
+      if (closed) return;
+      pid = undefined;
+      lost = true;
+      if (connecting) return;
+      handlers.onLost(new Error("The listening connection closed"));
+      void reconnect();
+    },
+  };
+  const sql = postgres(url, options);
+  const quoted = `"${channel.replaceAll('"', '""')}"`;
+
+  /** One LISTEN on the connection (a new one if it was lost); false when it failed. */
+  async function attempt(): Promise<boolean> {
+    try {
+      await sql.unsafe(`listen ${quoted}`);
+      const [row] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      pid = row?.pid;
+      handlers.onListen();
+      return true;
+    } catch (error) {
+      if (!closed) handlers.onLost(error);
+      return false;
+    }
+  }
+
+  async function reconnect() {
+    connecting = true;
+    for (let delay = RECONNECT_MIN_MS; !closed; delay = Math.min(RECONNECT_MAX_MS, delay * 2)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      lost = false;
+      if (closed || ((await attempt()) && !lost)) break;
+    }
+    connecting = false;
+  }
+
+  connecting = true;
+  const listening = await attempt();
+  connecting = false;
+  if (!listening) void reconnect();
+  return {
+    async close() {
+      closed = true;
+      await sql.end({ timeout: 1 });
+    },
+    async drop() {
+      if (pid !== undefined) await client`select pg_terminate_backend(${pid})`;
+    },
   };
 }
 
@@ -66,9 +184,42 @@ function createPglite(dataDir: string): DbHandle {
   return {
     db,
     kind: "pglite",
+    listen: (channel, handlers) => listenPglite(client, channel, handlers),
     async migrate() {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },
     close: () => client.close(),
+  };
+}
+
+/** PGlite's NOTIFY is in-process; `drop` stops listening for a moment, as a lost connection would. */
+async function listenPglite(client: PGlite, channel: string, handlers: ListenHandlers): Promise<Listener> {
+  let closed = false;
+  let unlisten: (() => Promise<void>) | undefined;
+
+  async function connect() {
+    const stop = await client.listen(channel, (payload) => handlers.onNotify(payload));
+    if (closed) return stop();
+    unlisten = () => stop();
+    handlers.onListen();
+  }
+
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      await unlisten?.();
+      unlisten = undefined;
+    },
+    async drop() {
+      const stop = unlisten;
+      if (closed || !stop) return;
+      unlisten = undefined;
+      await stop();
+      handlers.onLost(new Error("The listener was dropped"));
+      setTimeout(() => {
+        if (!closed) connect().catch((error) => handlers.onLost(error));
+      }, 0);
+    },
   };
 }
