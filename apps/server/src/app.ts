@@ -9,6 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { ApiError } from "./http/api-error.ts";
 import { databaseError } from "./http/database-error.ts";
+import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { messageRoutes } from "./routes/messages.ts";
@@ -39,7 +40,8 @@ export function createApi(db: DbHandle, assistant: Assistant) {
     .route("/health", healthRoutes(db))
     .route("/projects", projectRoutes(db.db))
     .route("/", messageRoutes(db.db))
-    .route("/chat", chatRoutes(assistant));
+    .route("/chat", chatRoutes(assistant))
+    .route("/changes", changeRoutes(assistant.feed));
 }
 
 export function createApp({ db, webRoot, assistant }: AppOptions) {

@@ -2,6 +2,29 @@ import { z } from "zod";
 
 const milliseconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
+const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration: "24h", "90m", "3600s", "500ms", "7d", or a number of milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text);
+      const ms = match
+        ? Number(match[1]) * unitMs[(match[2]?.toLowerCase() ?? "ms") as keyof typeof unitMs]
+        : NaN;
+      if (!Number.isFinite(ms) || ms < 1 || ms > 2 ** 31 * 1000) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a duration such as 24h, 90m, 3600s or a number of milliseconds (got "${text}")`,
+        });
+        return z.NEVER;
+      }
+      return Math.round(ms);
+    });
+
 /** The only place that reads process.env; a wrong value stops start-up with a clear message. */
 const envSchema = z
   .object({
@@ -21,6 +44,10 @@ const envSchema = z
     GENERATION_HEARTBEAT_MS: milliseconds(2000, 10),
     /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
     GENERATION_STALE_MS: milliseconds(10_000, 20),
+    /** How long the change log keeps an entry; a client further behind refetches its data. */
+    CHANGE_LOG_RETENTION: duration("24h"),
+    /** How often an idle change feed connection gets a comment line, so proxies keep it open. */
+    FEED_KEEPALIVE_MS: milliseconds(15_000, 10),
   })
   .superRefine((env, ctx) => {
     if (env.AI_BASE_URL && !env.AI_MODEL) {

@@ -6,6 +6,7 @@ import { createApp } from "./app.ts";
 import { Assistant } from "./assistant/assistant.ts";
 import { chatModel } from "./assistant/model.ts";
 import { type Env, readEnv } from "./env.ts";
+import { FeedHub } from "./feed/hub.ts";
 
 let env: Env;
 try {
@@ -17,8 +18,16 @@ try {
 const handle = createDb(env);
 await handle.migrate();
 
+const feed = new FeedHub(handle, {
+  retentionMs: env.CHANGE_LOG_RETENTION,
+  keepAliveMs: env.FEED_KEEPALIVE_MS,
+});
+// Listening, polling and trimming start now, not with the first feed connection.
+await feed.start();
+
 const assistant = new Assistant(handle, {
   model: chatModel(env),
+  feed,
   tokenDelayMs: env.ASSISTANT_TOKEN_DELAY_MS,
   flushMs: env.STREAM_FLUSH_MS,
   heartbeatMs: env.GENERATION_HEARTBEAT_MS,
@@ -47,13 +56,15 @@ function shutdown(signal: string) {
   closing = true;
   console.log(`${signal}: closing`);
   setTimeout(() => process.exit(1), 10_000).unref();
-  // Stop accepting connections; end this instance's replies as interrupted (their text
+  // Stop accepting connections; end the change feed's connections (clients resume
+  // elsewhere from their last id) and this instance's replies as interrupted (their text
   // kept), which also ends the responses following them; then close the database.
   server.close(async () => {
     await handle.close();
     process.exit(0);
   });
   if ("closeIdleConnections" in server) server.closeIdleConnections();
+  feed.close().catch((error) => console.error("Closing the change feed failed:", error));
   assistant.shutdown().catch((error) => console.error("Interrupting replies failed:", error));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));

@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant, type AssistantOptions } from "../src/assistant/assistant.ts";
+import { FeedHub, type FeedOptions } from "../src/feed/hub.ts";
 
 const serverUrl = process.env.DATABASE_URL || undefined;
 
@@ -66,31 +67,37 @@ export interface TestServer {
   readonly handle: DbHandle;
   /** The app's assistant (its generations are interrupted after the last test). */
   readonly assistant: Assistant;
+  /** The app's change feed hub (closed after the last test). */
+  readonly feed: FeedHub;
 }
 
 /**
  * Gives the calling `describe` block a fresh, migrated database of `kind` and an app on it,
  * created before its first test and removed after its last. `assistant` configures the
  * app's assistant (a scripted model, short intervals); by default it is the offline one.
+ * `feed` configures its change feed hub (short keep-alives, a small memory).
  */
 export function useTestServer(
   kind: DbKind,
-  { assistant: options }: { assistant?: AssistantOptions } = {},
+  { assistant: options, feed: feedOptions }: { assistant?: AssistantOptions; feed?: FeedOptions } = {},
 ): TestServer {
   let database: TestDatabase | undefined;
   let handle: DbHandle | undefined;
   let app: ReturnType<typeof createApp> | undefined;
   let assistant: Assistant | undefined;
+  let feed: FeedHub | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
     handle = await openDb(database.env);
-    assistant = new Assistant(handle, options);
+    feed = new FeedHub(handle, feedOptions);
+    assistant = new Assistant(handle, { ...options, feed });
     app = createApp({ db: handle, assistant });
   });
 
   afterAll(async () => {
     await assistant?.shutdown();
+    await feed?.close();
     await handle?.close();
     await database?.drop();
   });
@@ -107,6 +114,10 @@ export function useTestServer(
     get assistant() {
       if (!assistant) throw new Error("The test server is not up: use it inside a test or hook");
       return assistant;
+    },
+    get feed() {
+      if (!feed) throw new Error("The test server is not up: use it inside a test or hook");
+      return feed;
     },
   };
 }

@@ -35,7 +35,7 @@ describe.each(backends)("two instances on %s", (kind) => {
   let database: TestDatabase | undefined;
   const handles: DbHandle[] = [];
   const instances: Array<{ assistant: Assistant; app: ReturnType<typeof createApp>; handle: DbHandle }> = [];
-  const settings = { model, flushMs: 30, heartbeatMs: 50, staleMs: 10_000, followPollMs: 20 };
+  const settings = { model, flushMs: 30, heartbeatMs: 50, staleMs: 10_000 };
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);

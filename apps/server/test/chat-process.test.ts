@@ -1,61 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { type Message, messageSchema } from "@tandem/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
 import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 import { waitFor } from "./chat.ts";
+import { type RunningServer, repoRoot, startServer } from "./processes.ts";
 import { deltaText, SseReader, shape } from "./sse.ts";
-
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-
-interface RunningServer {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
-/** Starts the real server (`node --import tsx apps/server/src/index.ts`) on a free port. */
-async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/index.ts"], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      DATA_DIR: "",
-      AI_BASE_URL: "",
-      AI_MODEL: "",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      // Slow enough that the reply is still being written when the process dies.
-      ASSISTANT_TOKEN_DELAY_MS: "100",
-      STREAM_FLUSH_MS: "50",
-      GENERATION_HEARTBEAT_MS: "100",
-      GENERATION_STALE_MS: "1000",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (data) => {
-    output += data;
-  });
-  child.stderr?.on("data", (data) => {
-    output += data;
-  });
-  const url = await waitFor(
-    "the server to listen",
-    () => {
-      if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}):\n${output}`);
-      return /Tandem is running at (http:\/\/\S+) /.exec(output)?.[1];
-    },
-    { timeoutMs: 30_000, everyMs: 50 },
-  );
-  return { url, child, output: () => output };
-}
 
 async function json(server: RunningServer, method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {

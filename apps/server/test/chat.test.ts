@@ -51,7 +51,7 @@ const POST_CHAT_SHAPE = (end: string) => [
 describe.each(backends)("chat on %s", (kind) => {
   const model = scriptedModel();
   const server = useTestServer(kind, {
-    assistant: { model, flushMs: 40, heartbeatMs: 50, staleMs: 10_000, followPollMs: 20 },
+    assistant: { model, flushMs: 40, heartbeatMs: 50, staleMs: 10_000 },
   });
 
   describe("POST /api/chat", () => {

@@ -3,11 +3,19 @@ import type { DbHandle } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type ChatRequest, MESSAGE_CONTENT_MAX, textOfParts, textParts } from "@tandem/shared";
 import type { UIMessageChunk } from "ai";
+import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { fromMessage } from "../rows.ts";
 import { Generation } from "./generation.ts";
 import type { ChatModel } from "./model.ts";
 import { OfflineModel } from "./offline-model.ts";
-import { type OpenReply, type ReplyEnd, replyStream } from "./reply-stream.ts";
+import {
+  type OpenReply,
+  type ReplyEnd,
+  type ReplyFeed,
+  type ReplySink,
+  replyStream,
+} from "./reply-stream.ts";
 import {
   beginChat,
   beginRetry,
@@ -28,13 +36,16 @@ export interface AssistantSettings {
   heartbeatMs: number;
   /** A generation whose heartbeat is older than this is taken for dead. */
   staleMs: number;
-  /** How often a follower of a generation on another instance reads its row. */
-  followPollMs: number;
 }
 
 export interface AssistantOptions extends Partial<AssistantSettings> {
   /** The model that writes replies; the built-in offline assistant when omitted. */
   model?: ChatModel | undefined;
+  /**
+   * This instance's change feed: replies written by another instance are followed through
+   * it. Omitted, the assistant makes one of its own and closes it on `shutdown`.
+   */
+  feed?: FeedHub | undefined;
 }
 
 export const defaultAssistantSettings: AssistantSettings = {
@@ -42,7 +53,6 @@ export const defaultAssistantSettings: AssistantSettings = {
   flushMs: 250,
   heartbeatMs: 2000,
   staleMs: 10_000,
-  followPollMs: 250,
 };
 
 /**
@@ -54,6 +64,8 @@ export class Assistant {
   readonly instanceId = randomUUID();
   readonly settings: AssistantSettings;
   readonly model: ChatModel;
+  readonly feed: FeedHub;
+  readonly #ownsFeed: boolean;
   readonly #handle: DbHandle;
   /** The generations this instance runs, by assistant message id. */
   readonly #running = new Map<string, Generation>();
@@ -61,8 +73,10 @@ export class Assistant {
   #closing = false;
 
   constructor(handle: DbHandle, options: AssistantOptions = {}) {
-    const { model, ...settings } = options;
+    const { model, feed, ...settings } = options;
     this.#handle = handle;
+    this.feed = feed ?? new FeedHub(handle);
+    this.#ownsFeed = feed === undefined;
     this.settings = {
       ...defaultAssistantSettings,
       ...Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)),
@@ -165,7 +179,10 @@ export class Assistant {
     this.#sweeper.unref();
   }
 
-  /** Ends this instance's generations as interrupted, keeping their text, and stops sweeping. */
+  /**
+   * Ends this instance's generations as interrupted, keeping their text, and stops
+   * sweeping; closes the feed if it made it.
+   */
   async shutdown(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#sweeper);
@@ -173,6 +190,7 @@ export class Assistant {
     const running = [...this.#running.values()];
     for (const generation of running) generation.stop("shutdown");
     await Promise.all(running.map((generation) => generation.done));
+    if (this.#ownsFeed) await this.feed.close();
   }
 
   /** The generation of a reply this instance runs, while it runs (for tests and diagnostics). */
@@ -200,50 +218,60 @@ export class Assistant {
         return { row: reply, text: reply.content, close: () => {} };
       };
     }
-    return (sink) => this.#poll(reply, sink);
+    return (sink) => this.#followElsewhere(reply, sink);
   }
 
   /**
-   * Follows a reply written by another instance by reading its row every `followPollMs`
-   * until it is no longer streaming (the live-sync issue will bring NOTIFY instead).
+   * Follows a reply written by another instance through this instance's change feed:
+   * every batch it writes is a change of its row. The row is read again once watching,
+   * so a batch written since the caller read it is not missed.
    */
-  #poll(reply: MessageRow, sink: Parameters<OpenReply>[0]) {
+  async #followElsewhere(reply: MessageRow, sink: ReplySink): Promise<ReplyFeed> {
+    let version = reply.version;
     let text = reply.content;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let closed = false;
-    const read = async () => {
-      if (closed) return;
-      try {
-        const row = await readMessage(this.#db, reply.id);
-        if (closed) return;
-        if (!row) {
-          sink.end({
-            status: "error",
-            error: "The message was deleted while it was being written",
-            row: undefined,
-          });
-          return;
-        }
-        if (row.content.length > text.length && row.content.startsWith(text)) {
-          sink.delta(row.content.slice(text.length));
-          text = row.content;
-        }
-        if (row.status !== "streaming") {
-          sink.end(endOf(row));
-          return;
-        }
-      } catch (error) {
-        console.error(`Following reply ${reply.id} failed; trying again:`, error);
+    let ended = false;
+    const apply = (row: MessageRow | undefined) => {
+      if (ended) return;
+      if (!row) {
+        ended = true;
+        stop();
+        sink.end({
+          status: "error",
+          error: "The message was deleted while it was being written",
+          row: undefined,
+        });
+        return;
       }
-      timer = setTimeout(read, this.settings.followPollMs);
+      if (row.version <= version) return;
+      version = row.version;
+      if (row.content.length > text.length && row.content.startsWith(text)) {
+        sink.delta(row.content.slice(text.length));
+        text = row.content;
+      }
+      if (row.status !== "streaming") {
+        ended = true;
+        stop();
+        sink.end(endOf(row));
+      }
     };
-    timer = setTimeout(read, this.settings.followPollMs);
+    const reread = () =>
+      readMessage(this.#db, reply.id).then(apply, (error) =>
+        console.error(`Following reply ${reply.id} failed:`, error),
+      );
+    const stop = await this.feed.watch({
+      change: ({ event }) => {
+        if (event.entity !== "message" || event.id !== reply.id) return;
+        apply(event.op === "delete" ? undefined : fromMessage(event.row));
+      },
+      reset: () => void reread(),
+    });
+    void reread();
     return {
       row: reply,
-      text,
+      text: reply.content,
       close: () => {
-        closed = true;
-        clearTimeout(timer);
+        ended = true;
+        stop();
       },
     };
   }

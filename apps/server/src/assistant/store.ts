@@ -9,11 +9,15 @@ import {
 } from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
 import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
+import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { toMessage } from "../rows.ts";
 import { sameJson } from "../same-json.ts";
 
-/** The database side of a generation: every statement the assistant runs, one transaction per step. */
+/**
+ * The database side of a generation: every statement the assistant runs, one transaction
+ * per step, each appending the rows it changed to the change log as its last statement.
+ */
 
 export type EndStatus = Exclude<MessageStatus, "streaming">;
 
@@ -85,6 +89,7 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
       .onConflictDoNothing({ target: messages.id })
       .returning();
 
+    const changes: Change[] = user ? messageChanges("upsert", [user]) : [];
     if (!user) {
       const [stored] = await tx.select().from(messages).where(eq(messages.id, turn.messageId));
       const same =
@@ -108,7 +113,7 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
       user = stored;
     }
 
-    await ensureNoGeneration(tx, turn.projectId, owner.staleMs);
+    changes.push(...(await ensureNoGeneration(tx, turn.projectId, owner.staleMs)));
     const [reply] = await tx
       .insert(messages)
       .values({
@@ -124,6 +129,11 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
       .returning();
     if (!reply) throw new Error("The assistant message was not created");
     const process = await insertProcess(tx, reply, owner);
+    await appendChanges(tx, [
+      ...changes,
+      ...messageChanges("upsert", [reply]),
+      ...processChanges("upsert", [process]),
+    ]);
     return { kind: "started", user, reply, process };
   });
 }
@@ -145,7 +155,7 @@ export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): P
         current: toMessage(message),
       });
     }
-    await ensureNoGeneration(tx, message.projectId, owner.staleMs);
+    const interrupted = await ensureNoGeneration(tx, message.projectId, owner.staleMs);
     const [reply] = await tx
       .update(messages)
       .set({
@@ -160,13 +170,21 @@ export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): P
       .returning();
     if (!reply) throw notFound("Message", messageId);
     const process = await insertProcess(tx, reply, owner);
+    await appendChanges(tx, [
+      ...interrupted,
+      ...messageChanges("upsert", [reply]),
+      ...processChanges("upsert", [process]),
+    ]);
     return { reply, process };
   });
 }
 
-/** 409 generation_running when the project has a live generation (a dead one is interrupted first). */
-async function ensureNoGeneration(tx: Tx, projectId: string, staleMs: number) {
-  await interruptStaleIn(tx, { staleMs, projectId });
+/**
+ * 409 generation_running when the project has a live generation. A dead one is
+ * interrupted first: answers those changes, for the caller to append with its own.
+ */
+async function ensureNoGeneration(tx: Tx, projectId: string, staleMs: number): Promise<Change[]> {
+  const interrupted = await interruptStaleIn(tx, { staleMs, projectId });
   const [running] = await tx
     .select({ message: messages })
     .from(runningProcesses)
@@ -174,6 +192,7 @@ async function ensureNoGeneration(tx: Tx, projectId: string, staleMs: number) {
     .where(and(eq(runningProcesses.projectId, projectId), eq(runningProcesses.status, "running")))
     .limit(1);
   if (running) throw generationRunning(projectId, running.message);
+  return interrupted;
 }
 
 export function generationRunning(projectId: string, current?: MessageRow) {
@@ -223,21 +242,27 @@ const stillRunning = (processId: string) =>
   sql`exists (select 1 from ${runningProcesses} rp where rp.id = ${processId} and rp.status = 'running')`;
 
 /** A batch of text for a reply still being written by this process; undefined if it no longer is. */
-export async function writeProgress(db: Db, reply: { id: string; processId: string; text: string }) {
-  const [row] = await db
-    .update(messages)
-    .set({
-      content: reply.text,
-      parts: replyParts(reply.text),
-      version: sql`${messages.version} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"), stillRunning(reply.processId)))
-    .returning();
-  return row;
+export function writeProgress(db: Db, reply: { id: string; processId: string; text: string }) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(messages)
+      .set({
+        content: reply.text,
+        parts: replyParts(reply.text),
+        version: sql`${messages.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"), stillRunning(reply.processId)))
+      .returning();
+    if (row) await appendChanges(tx, messageChanges("upsert", [row]));
+    return row;
+  });
 }
 
-/** The heartbeat: false when the process is no longer running (stopped or interrupted elsewhere, or deleted). */
+/**
+ * The heartbeat: false when the process is no longer running (stopped or interrupted
+ * elsewhere, or deleted). Not on the change feed: nobody reads a heartbeat but the sweeper.
+ */
 export async function beat(db: Db, processId: string): Promise<boolean> {
   const alive = await db
     .update(runningProcesses)
@@ -316,6 +341,10 @@ export function finishGeneration(
         ),
       )
       .returning();
+    await appendChanges(tx, [
+      ...processChanges("upsert", ended ? [ended] : []),
+      ...messageChanges("upsert", row ? [row] : []),
+    ]);
     return { row, ending: final };
   });
 }
@@ -330,16 +359,18 @@ export function stopElsewhere(db: Db, messageId: string): Promise<MessageRow> {
     const [message] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
     if (!message) throw notFound("Message", messageId);
     if (message.status !== "streaming") throw notStreaming(message);
-    await tx
+    const processes = await tx
       .update(runningProcesses)
       .set({ status: "stopped", finishedAt: sql`now()` })
-      .where(and(eq(runningProcesses.messageId, messageId), eq(runningProcesses.status, "running")));
+      .where(and(eq(runningProcesses.messageId, messageId), eq(runningProcesses.status, "running")))
+      .returning();
     const [stopped] = await tx
       .update(messages)
       .set({ status: "stopped", version: sql`${messages.version} + 1`, updatedAt: sql`now()` })
       .where(eq(messages.id, messageId))
       .returning();
     if (!stopped) throw notFound("Message", messageId);
+    await appendChanges(tx, [...processChanges("upsert", processes), ...messageChanges("upsert", [stopped])]);
     return stopped;
   });
 }
@@ -360,7 +391,11 @@ export function notStreaming(message: MessageRow) {
  * interrupted too, keeping its text. Answers the ids of the replies it interrupted.
  */
 export function interruptStale(db: Db, staleness: Staleness): Promise<string[]> {
-  return db.transaction((tx) => interruptStaleIn(tx, staleness));
+  return db.transaction(async (tx) => {
+    const changes = await interruptStaleIn(tx, staleness);
+    await appendChanges(tx, changes);
+    return changes.flatMap((change) => (change.entity === "message" ? [change.row.id] : []));
+  });
 }
 
 interface Staleness {
@@ -368,7 +403,8 @@ interface Staleness {
   projectId?: string | undefined;
 }
 
-async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Promise<string[]> {
+/** Does what `interruptStale` says; answers the rows it changed, for the caller to append. */
+async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Promise<Change[]> {
   const inProject = (
     column: typeof runningProcesses.projectId | typeof messages.projectId,
   ): SQL | undefined => (projectId ? eq(column, projectId) : undefined);
@@ -376,10 +412,11 @@ async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Prom
     staleMs === "all"
       ? undefined
       : sql`${runningProcesses.heartbeatAt} < now() - (${staleMs}::integer * interval '1 millisecond')`;
-  await tx
+  const processes = await tx
     .update(runningProcesses)
     .set({ status: "interrupted", finishedAt: sql`now()`, error: INTERRUPTED_ERROR })
-    .where(and(eq(runningProcesses.status, "running"), inProject(runningProcesses.projectId), stale));
+    .where(and(eq(runningProcesses.status, "running"), inProject(runningProcesses.projectId), stale))
+    .returning();
   const interrupted = await tx
     .update(messages)
     .set({
@@ -395,8 +432,8 @@ async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Prom
         sql`not exists (select 1 from ${runningProcesses} rp where rp.message_id = ${messages.id} and rp.status = 'running')`,
       ),
     )
-    .returning({ id: messages.id });
-  return interrupted.map((row) => row.id);
+    .returning();
+  return [...processChanges("upsert", processes), ...messageChanges("upsert", interrupted)];
 }
 
 export async function readMessage(db: Db, id: string): Promise<MessageRow | undefined> {

@@ -1,7 +1,8 @@
 import type { Db } from "@tandem/db/client";
-import { messages, projects } from "@tandem/db/schema";
+import { messages, projects, runningProcesses } from "@tandem/db/schema";
 import {
   createMessageBodySchema,
+  FEED_POSITION_HEADER,
   idSchema,
   listMessagesQuerySchema,
   textParts,
@@ -10,7 +11,9 @@ import {
 import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { appendChanges, messageChanges, processChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
 import { toMessage } from "../rows.ts";
 import { sameJson } from "../same-json.ts";
@@ -26,7 +29,7 @@ export const messageRoutes = (db: Db) =>
     .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
       const { id: projectId } = c.req.valid("param");
       const { limit, after, before } = c.req.valid("query");
-      return db.transaction(async (tx) => {
+      const { rows, head } = await db.transaction(async (tx) => {
         const [project] = await tx
           .select({ id: projects.id })
           .from(projects)
@@ -61,8 +64,10 @@ export const messageRoutes = (db: Db) =>
           .orderBy(...order)
           .limit(limit);
         if (before) rows.reverse();
-        return c.json(rows.map(toMessage));
-      });
+        return { rows, head: await readHead(tx) };
+      }, SNAPSHOT);
+      c.header(FEED_POSITION_HEADER, String(head));
+      return c.json(rows.map(toMessage));
     })
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
@@ -80,7 +85,10 @@ export const messageRoutes = (db: Db) =>
           .values({ id: body.id, projectId: body.projectId, role: body.role, content: body.content, parts })
           .onConflictDoNothing({ target: messages.id })
           .returning();
-        if (created) return c.json(toMessage(created), 201);
+        if (created) {
+          withPosition(c, await appendChanges(tx, messageChanges("upsert", [created])));
+          return c.json(toMessage(created), 201);
+        }
 
         // The same id again: a retry of the same send answers the stored row.
         const [stored] = await tx.select().from(messages).where(eq(messages.id, body.id));
@@ -126,13 +134,28 @@ export const messageRoutes = (db: Db) =>
           .where(eq(messages.id, id))
           .returning();
         if (!updated) throw notFound("Message", id);
+        withPosition(c, await appendChanges(tx, messageChanges("upsert", [updated])));
         return c.json(toMessage(updated), 200);
       });
     })
 
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
-      const [deleted] = await db.delete(messages).where(eq(messages.id, id)).returning();
-      if (!deleted) throw notFound("Message", id);
-      return c.json(toMessage(deleted), 200);
+      return db.transaction(async (tx) => {
+        // A reply's running process goes with it; deleted by name, so the feed tells of it.
+        const processes = await tx
+          .delete(runningProcesses)
+          .where(eq(runningProcesses.messageId, id))
+          .returning();
+        const [deleted] = await tx.delete(messages).where(eq(messages.id, id)).returning();
+        if (!deleted) throw notFound("Message", id);
+        withPosition(
+          c,
+          await appendChanges(tx, [
+            ...processChanges("delete", processes),
+            ...messageChanges("delete", [deleted]),
+          ]),
+        );
+        return c.json(toMessage(deleted), 200);
+      });
     });

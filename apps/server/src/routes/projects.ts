@@ -1,10 +1,23 @@
 import type { Db } from "@tandem/db/client";
-import { projects } from "@tandem/db/schema";
-import { createProjectBodySchema, idSchema, updateProjectBodySchema } from "@tandem/shared";
+import { messages, projects, runningProcesses } from "@tandem/db/schema";
+import {
+  createProjectBodySchema,
+  FEED_POSITION_HEADER,
+  idSchema,
+  updateProjectBodySchema,
+} from "@tandem/shared";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import {
+  appendChanges,
+  messageChanges,
+  processChanges,
+  projectChanges,
+  readHead,
+} from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams } from "../http/validate.ts";
 import { toProject } from "../rows.ts";
 
@@ -13,7 +26,11 @@ const idParam = z.object({ id: idSchema });
 export const projectRoutes = (db: Db) =>
   new Hono()
     .get("/", async (c) => {
-      const rows = await db.select().from(projects).orderBy(asc(projects.createdAt), asc(projects.id));
+      const { rows, head } = await db.transaction(async (tx) => {
+        const rows = await tx.select().from(projects).orderBy(asc(projects.createdAt), asc(projects.id));
+        return { rows, head: await readHead(tx) };
+      }, SNAPSHOT);
+      c.header(FEED_POSITION_HEADER, String(head));
       return c.json(rows.map(toProject));
     })
 
@@ -25,7 +42,10 @@ export const projectRoutes = (db: Db) =>
           .values({ id: body.id, name: body.name, status: body.status ?? "active" })
           .onConflictDoNothing({ target: projects.id })
           .returning();
-        if (created) return c.json(toProject(created), 201);
+        if (created) {
+          withPosition(c, await appendChanges(tx, projectChanges("upsert", [created])));
+          return c.json(toProject(created), 201);
+        }
 
         // The same id again: a retry of the same create answers the stored row.
         const [stored] = await tx.select().from(projects).where(eq(projects.id, body.id));
@@ -47,7 +67,10 @@ export const projectRoutes = (db: Db) =>
           .set({ ...changes, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
           .where(and(eq(projects.id, id), eq(projects.version, version)))
           .returning();
-        if (updated) return c.json(toProject(updated), 200);
+        if (updated) {
+          withPosition(c, await appendChanges(tx, projectChanges("upsert", [updated])));
+          return c.json(toProject(updated), 200);
+        }
 
         const [current] = await tx.select().from(projects).where(eq(projects.id, id));
         if (!current) throw notFound("Project", id);
@@ -61,8 +84,24 @@ export const projectRoutes = (db: Db) =>
 
     .delete("/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
-      // Its messages and running processes go with it (ON DELETE CASCADE).
-      const [deleted] = await db.delete(projects).where(eq(projects.id, id)).returning();
-      if (!deleted) throw notFound("Project", id);
-      return c.json(toProject(deleted), 200);
+      return db.transaction(async (tx) => {
+        // Locked first, so no message can be added to it until it is gone: every row that
+        // goes with it is deleted here, by name, and announced on the feed.
+        const [project] = await tx.select().from(projects).where(eq(projects.id, id)).for("update");
+        if (!project) throw notFound("Project", id);
+        const processes = await tx
+          .delete(runningProcesses)
+          .where(eq(runningProcesses.projectId, id))
+          .returning();
+        const gone = await tx.delete(messages).where(eq(messages.projectId, id)).returning();
+        const [deleted] = await tx.delete(projects).where(eq(projects.id, id)).returning();
+        if (!deleted) throw notFound("Project", id);
+        const position = await appendChanges(tx, [
+          ...processChanges("delete", processes),
+          ...messageChanges("delete", gone),
+          ...projectChanges("delete", [deleted]),
+        ]);
+        withPosition(c, position);
+        return c.json(toProject(deleted), 200);
+      });
     });

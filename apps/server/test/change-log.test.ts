@@ -1,0 +1,427 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { runningProcesses } from "@tandem/db/schema";
+import { type ChangeEvent, FEED_POSITION_HEADER, messageSchema, projectSchema } from "@tandem/shared";
+import { eq, sql } from "drizzle-orm";
+import { describe, expect, test } from "vitest";
+import { createApp } from "../src/app.ts";
+import { Assistant } from "../src/assistant/assistant.ts";
+import { interruptStale } from "../src/assistant/store.ts";
+import { readHead } from "../src/feed/change-log.ts";
+import { toMessage, toRunningProcess } from "../src/rows.ts";
+import { backends, useTestServer } from "./backends.ts";
+import { chatPost, postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
+import { appendedBy, eventNames, logAfter } from "./feed.ts";
+import { call, createMessage, createProject, expectError } from "./http.ts";
+import { ScriptedModel, scriptedText } from "./scripted-model.ts";
+import { readAll, SseReader } from "./sse.ts";
+
+const script = (directives: string) => `${directives} #${randomBytes(4).toString("hex")}`;
+
+const startOf = async (reader: SseReader) => {
+  const chunk = await reader.next();
+  if (chunk?.type !== "start" || !chunk.messageId) throw new Error("Not a start chunk");
+  return chunk.messageId;
+};
+
+/** The events of one entity, checked to carry the row's own id and project. */
+function expectEvent(event: ChangeEvent | undefined, expected: Partial<ChangeEvent>) {
+  expect(event).toMatchObject(expected);
+  if (!event) return;
+  expect(event.id).toBe(event.row.id);
+  expect(event.projectId).toBe(event.entity === "project" ? event.row.id : event.row.projectId);
+}
+
+describe.each(backends)("the change log on %s", (kind) => {
+  const model = new ScriptedModel();
+  const server = useTestServer(kind, {
+    assistant: { model, flushMs: 20, heartbeatMs: 50, staleMs: 10_000 },
+  });
+  const db = () => server.handle.db;
+
+  describe("projects", () => {
+    test("a create appends the stored row; its retry and a conflicting create append nothing", async () => {
+      const id = randomUUID();
+      let created: Response | undefined;
+      const events = await appendedBy(db(), async () => {
+        created = await server.app.request("/api/projects", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ id, name: "Launch" }),
+        });
+      });
+      if (!created) throw new Error("No answer");
+      const row = projectSchema.parse(await created.json());
+      expect(events).toEqual([{ entity: "project", op: "upsert", id, projectId: id, row }]);
+      expect(created.headers.get(FEED_POSITION_HEADER)).toBe(String(await readHead(db())));
+
+      const retried = await appendedBy(db(), async () => {
+        const answer = await server.app.request("/api/projects", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ id, name: "Launch" }),
+        });
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get(FEED_POSITION_HEADER)).toBeNull();
+      });
+      expect(retried).toEqual([]);
+      expect(
+        await appendedBy(db(), async () =>
+          expectError(
+            await call(server, "POST", "/api/projects", { id, name: "Other" }),
+            409,
+            "duplicate_id",
+          ),
+        ),
+      ).toEqual([]);
+    });
+
+    test("a rename appends the new row; a stale one, an unknown id and a bad body append nothing", async () => {
+      const project = await createProject(server, { name: "Before" });
+      const events = await appendedBy(db(), async () => {
+        const answer = await call(server, "PATCH", `/api/projects/${project.id}`, {
+          name: "After",
+          version: 1,
+        });
+        expect(answer.status).toBe(200);
+      });
+      expect(events).toHaveLength(1);
+      expectEvent(events[0], { entity: "project", op: "upsert", id: project.id });
+      expect(events[0]?.row).toMatchObject({ name: "After", version: 2 });
+
+      const refused = await appendedBy(db(), async () => {
+        const stale = await call(server, "PATCH", `/api/projects/${project.id}`, {
+          name: "Stale",
+          version: 1,
+        });
+        expectError(stale, 409, "version_conflict");
+        expectError(
+          await call(server, "PATCH", `/api/projects/${randomUUID()}`, { name: "X", version: 1 }),
+          404,
+          "not_found",
+        );
+        expectError(
+          await call(server, "PATCH", `/api/projects/${project.id}`, { name: "", version: 2 }),
+          400,
+          "invalid_input",
+        );
+      });
+      expect(refused).toEqual([]);
+    });
+
+    test("a delete appends a delete for every row that goes with it, the project last", async () => {
+      const project = await createProject(server);
+      const first = await createMessage(server, project.id, { content: "One" });
+      const second = await createMessage(server, project.id, { content: "Two" });
+      const content = script("tokens=2");
+      await readAll(await postChat(server, project.id, content));
+      const [process] = await db()
+        .select()
+        .from(runningProcesses)
+        .where(eq(runningProcesses.projectId, project.id));
+      if (!process) throw new Error("No running process row");
+      const stored = await Promise.all(
+        [first.id, second.id].map(async (id) => toMessage((await storedMessage(server, id)) ?? fail())),
+      );
+
+      let answer: Response | undefined;
+      const events = await appendedBy(db(), async () => {
+        answer = await server.app.request(`/api/projects/${project.id}`, { method: "DELETE" });
+      });
+      expect(answer?.status).toBe(200);
+      const user = events.find(
+        (e) => e.entity === "message" && e.row.role === "user" && e.row.content === content,
+      );
+      const reply = events.find((e) => e.entity === "message" && e.row.role === "assistant");
+      expect(eventNames(events).sort()).toEqual(
+        [
+          `running_process:delete:${process.id}`,
+          `message:delete:${first.id}`,
+          `message:delete:${second.id}`,
+          `message:delete:${user?.id}`,
+          `message:delete:${reply?.id}`,
+          `project:delete:${project.id}`,
+        ].sort(),
+      );
+      expect(events[0]).toEqual({
+        entity: "running_process",
+        op: "delete",
+        id: process.id,
+        projectId: project.id,
+        row: toRunningProcess(process),
+      });
+      expect(events.at(-1)).toMatchObject({ entity: "project", op: "delete", id: project.id, row: project });
+      for (const message of stored) {
+        expect(events).toContainEqual({
+          entity: "message",
+          op: "delete",
+          id: message.id,
+          projectId: project.id,
+          row: message,
+        });
+      }
+      expect(answer?.headers.get(FEED_POSITION_HEADER)).toBe(String(await readHead(db())));
+
+      expect(
+        await appendedBy(db(), async () =>
+          expectError(await call(server, "DELETE", `/api/projects/${project.id}`), 404, "not_found"),
+        ),
+      ).toEqual([]);
+    });
+  });
+
+  describe("messages", () => {
+    test("a send appends the stored row; its retry, a conflict and an unknown project append nothing", async () => {
+      const project = await createProject(server);
+      const id = randomUUID();
+      const events = await appendedBy(db(), async () => {
+        const answer = await call(server, "POST", "/api/messages", {
+          id,
+          projectId: project.id,
+          content: "Hello",
+        });
+        expect(answer.status).toBe(201);
+      });
+      const row = toMessage((await storedMessage(server, id)) ?? fail());
+      expect(events).toEqual([{ entity: "message", op: "upsert", id, projectId: project.id, row }]);
+
+      const refused = await appendedBy(db(), async () => {
+        const retry = await call(server, "POST", "/api/messages", {
+          id,
+          projectId: project.id,
+          content: "Hello",
+        });
+        expect(retry.status).toBe(200);
+        const other = await call(server, "POST", "/api/messages", {
+          id,
+          projectId: project.id,
+          content: "Bye",
+        });
+        expectError(other, 409, "duplicate_id");
+        const nowhere = await call(server, "POST", "/api/messages", {
+          id: randomUUID(),
+          projectId: randomUUID(),
+          content: "Hello?",
+        });
+        expectError(nowhere, 404, "not_found");
+      });
+      expect(refused).toEqual([]);
+    });
+
+    test("an edit appends the new row; a stale edit appends nothing", async () => {
+      const project = await createProject(server);
+      const message = await createMessage(server, project.id, { content: "Draft" });
+      const events = await appendedBy(db(), async () => {
+        const answer = await call(server, "PATCH", `/api/messages/${message.id}`, {
+          content: "Final",
+          version: 1,
+        });
+        expect(answer.status).toBe(200);
+      });
+      expect(events).toHaveLength(1);
+      expectEvent(events[0], { entity: "message", op: "upsert", id: message.id });
+      expect(events[0]?.row).toMatchObject({ content: "Final", version: 2 });
+      expect(
+        await appendedBy(db(), async () =>
+          expectError(
+            await call(server, "PATCH", `/api/messages/${message.id}`, { content: "Late", version: 1 }),
+            409,
+            "version_conflict",
+          ),
+        ),
+      ).toEqual([]);
+    });
+
+    test("a delete appends the row as it was (and its reply's process); a second delete appends nothing", async () => {
+      const project = await createProject(server);
+      const message = await createMessage(server, project.id);
+      const events = await appendedBy(db(), async () => {
+        expect((await call(server, "DELETE", `/api/messages/${message.id}`)).status).toBe(200);
+      });
+      expect(events).toEqual([
+        { entity: "message", op: "delete", id: message.id, projectId: project.id, row: message },
+      ]);
+      expect(
+        await appendedBy(db(), async () =>
+          expectError(await call(server, "DELETE", `/api/messages/${message.id}`), 404, "not_found"),
+        ),
+      ).toEqual([]);
+
+      const reader = new SseReader(await postChat(server, project.id, script("tokens=1")));
+      const replyId = await startOf(reader);
+      await reader.rest();
+      const [process] = await processesOf(server, replyId);
+      const replyEvents = await appendedBy(db(), async () => {
+        expect((await call(server, "DELETE", `/api/messages/${replyId}`)).status).toBe(200);
+      });
+      expect(eventNames(replyEvents)).toEqual([
+        `running_process:delete:${process?.id}`,
+        `message:delete:${replyId}`,
+      ]);
+    });
+  });
+
+  describe("the assistant", () => {
+    test("a chat appends the user's message, the reply and its process, then each batch, then the end", async () => {
+      const project = await createProject(server);
+      const before = await readHead(db());
+      const content = script("tokens=6 delay=10");
+      const userId = randomUUID();
+      const reader = new SseReader(await postChat(server, project.id, { id: userId, content }));
+      const replyId = await startOf(reader);
+      await reader.rest();
+      const events = (await logAfter(db(), before)).map(({ event }) => event);
+      const [process] = await processesOf(server, replyId);
+      if (!process) throw new Error("No process");
+
+      expect(eventNames(events.slice(0, 3))).toEqual([
+        `message:upsert:${userId}`,
+        `message:upsert:${replyId}`,
+        `running_process:upsert:${process.id}`,
+      ]);
+      expect(events[1]?.row).toMatchObject({
+        role: "assistant",
+        status: "streaming",
+        content: "",
+        version: 1,
+      });
+      expect(events[2]?.row).toMatchObject({ status: "running", messageId: replyId });
+      const batches = events.slice(3, -2);
+      for (const batch of batches) expectEvent(batch, { entity: "message", op: "upsert", id: replyId });
+      const versions = batches.map((batch) => (batch.entity === "message" ? batch.row.version : 0));
+      expect(versions).toEqual(versions.map((_, i) => i + 2));
+      expect(batches.every((batch) => batch.entity === "message" && batch.row.status === "streaming")).toBe(
+        true,
+      );
+      expect(eventNames(events.slice(-2))).toEqual([
+        `running_process:upsert:${process.id}`,
+        `message:upsert:${replyId}`,
+      ]);
+      expect(events.at(-2)?.row).toEqual(toRunningProcess(process));
+      expect(events.at(-1)?.row).toEqual(toMessage((await storedMessage(server, replyId)) ?? fail()));
+      expect(events.at(-1)?.row).toMatchObject({ status: "complete", content: scriptedText(6) });
+
+      // The same request again answers the same reply and writes nothing.
+      const again = await appendedBy(db(), async () => {
+        await readAll(await postChat(server, project.id, { id: userId, content }));
+      });
+      expect(again).toEqual([]);
+    });
+
+    test("a chat refused because a reply is running appends nothing", async () => {
+      const project = await createProject(server);
+      const reader = new SseReader(await postChat(server, project.id, script("hang=1")));
+      const replyId = await startOf(reader);
+      const refused = await appendedBy(db(), async () => {
+        expectError(
+          await call(server, "POST", "/api/chat", {
+            projectId: project.id,
+            message: { id: randomUUID(), content: "Me too" },
+          }),
+          409,
+          "generation_running",
+        );
+      });
+      expect(refused).toEqual([]);
+      const stopped = await appendedBy(db(), async () => {
+        expect((await chatPost(server, `/api/chat/${replyId}/stop`)).status).toBe(200);
+      });
+      const [process] = await processesOf(server, replyId);
+      expect(eventNames(stopped).slice(-2)).toEqual([
+        `running_process:upsert:${process?.id}`,
+        `message:upsert:${replyId}`,
+      ]);
+      expect(stopped.at(-1)?.row).toMatchObject({ status: "stopped" });
+      await reader.rest();
+    });
+
+    test("a retry appends the reset reply and a new process, then its batches and end", async () => {
+      const project = await createProject(server);
+      const reader = new SseReader(await postChat(server, project.id, script("tokens=2")));
+      const replyId = await startOf(reader);
+      await reader.rest();
+      const before = await readHead(db());
+      await readAll(await chatPost(server, `/api/chat/${replyId}/retry`));
+      const events = (await logAfter(db(), before)).map(({ event }) => event);
+      const processes = await processesOf(server, replyId);
+      const second = processes.at(-1);
+      expect(eventNames(events.slice(0, 2))).toEqual([
+        `message:upsert:${replyId}`,
+        `running_process:upsert:${second?.id}`,
+      ]);
+      expect(events[0]?.row).toMatchObject({ status: "streaming", content: "" });
+      expect(events.at(-1)?.row).toMatchObject({ status: "complete", content: scriptedText(2) });
+
+      const refused = await appendedBy(db(), async () => {
+        const user = (await logAfter(db(), 0n)).find(
+          ({ event }) =>
+            event.entity === "message" && event.projectId === project.id && event.row.role === "user",
+        );
+        expectError(await call(server, "POST", `/api/chat/${user?.event.id}/retry`), 400, "invalid_input");
+      });
+      expect(refused).toEqual([]);
+    });
+
+    test("stop from another instance appends the stopped process and message; the owner then its fuller text", async () => {
+      const other = new Assistant(server.handle, { model, heartbeatMs: 50, feed: server.feed });
+      const elsewhere = { app: createApp({ db: server.handle, assistant: other }) };
+      const project = await createProject(server);
+      const reader = new SseReader(await postChat(server, project.id, script("hang=2")));
+      const replyId = await startOf(reader);
+      await reader.until((chunk) => chunk.type === "text-delta");
+      const before = await readHead(db());
+      const answer = await call(elsewhere, "POST", `/api/chat/${replyId}/stop`);
+      expect(answer.status).toBe(200);
+      const stopped = (await logAfter(db(), before)).map(({ event }) => event);
+      const [process] = await processesOf(server, replyId);
+      expect(eventNames(stopped)).toEqual([
+        `running_process:upsert:${process?.id}`,
+        `message:upsert:${replyId}`,
+      ]);
+      expect(stopped[0]?.row).toMatchObject({ status: "stopped" });
+      expect(stopped[1]?.row).toEqual(messageSchema.parse(answer.body));
+      await reader.rest();
+      const last = (await logAfter(db(), before)).at(-1)?.event;
+      expect(last?.row).toEqual(toMessage((await storedMessage(server, replyId)) ?? fail()));
+      await other.shutdown();
+    });
+
+    test("the sweeper appends what it interrupts; a sweep that finds nothing appends nothing", async () => {
+      const project = await createProject(server);
+      const reader = new SseReader(await postChat(server, project.id, script("hang=1")));
+      const replyId = await startOf(reader);
+      await reader.until((chunk) => chunk.type === "text-delta");
+      await db()
+        .update(runningProcesses)
+        .set({ heartbeatAt: sql`now() - interval '1 hour'` })
+        .where(eq(runningProcesses.messageId, replyId));
+      const before = await readHead(db());
+      expect(await interruptStale(db(), { staleMs: 60_000 })).toEqual([replyId]);
+      const swept = (await logAfter(db(), before)).map(({ event }) => event);
+      const [process] = await processesOf(server, replyId);
+      expect(eventNames(swept)).toEqual([
+        `running_process:upsert:${process?.id}`,
+        `message:upsert:${replyId}`,
+      ]);
+      expect(swept[0]?.row).toMatchObject({ status: "interrupted" });
+      expect(swept[1]?.row).toMatchObject({ status: "interrupted" });
+      await reader.rest();
+      await waitFor("the owner to let go", () => server.assistant.generation(replyId) === undefined);
+
+      expect(await appendedBy(db(), () => interruptStale(db(), { staleMs: 60_000 }))).toEqual([]);
+    });
+  });
+
+  test("snapshots carry the position they were read at", async () => {
+    const project = await createProject(server);
+    await createMessage(server, project.id);
+    const head = String(await readHead(db()));
+    const projects = await server.app.request("/api/projects");
+    expect(projects.headers.get(FEED_POSITION_HEADER)).toBe(head);
+    const messages = await server.app.request(`/api/projects/${project.id}/messages`);
+    expect(messages.headers.get(FEED_POSITION_HEADER)).toBe(head);
+  });
+});
+
+function fail(): never {
+  throw new Error("Expected a row");
+}

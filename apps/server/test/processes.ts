@@ -1,0 +1,50 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./chat.ts";
+
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+export interface RunningServer {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts the real server (`node --import tsx apps/server/src/index.ts`) on a free port. */
+export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+  const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/index.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: "",
+      DATA_DIR: "",
+      AI_BASE_URL: "",
+      AI_MODEL: "",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      // Slow enough that the reply is still being written when the process dies.
+      ASSISTANT_TOKEN_DELAY_MS: "100",
+      STREAM_FLUSH_MS: "50",
+      GENERATION_HEARTBEAT_MS: "100",
+      GENERATION_STALE_MS: "1000",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (data) => {
+    output += data;
+  });
+  child.stderr?.on("data", (data) => {
+    output += data;
+  });
+  const url = await waitFor(
+    "the server to listen",
+    () => {
+      if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}):\n${output}`);
+      return /Tandem is running at (http:\/\/\S+) /.exec(output)?.[1];
+    },
+    { timeoutMs: 30_000, everyMs: 50 },
+  );
+  return { url, child, output: () => output };
+}
