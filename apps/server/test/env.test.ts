@@ -24,7 +24,30 @@ describe("the environment", () => {
     expect(env.AI_API_KEY).toBeUndefined();
   });
 
+  test("the change feed keeps a day of changes and says keep-alive every 15 s by default", () => {
+    expect(readEnv({})).toMatchObject({ CHANGE_LOG_RETENTION: 86_400_000, FEED_KEEPALIVE_MS: 15_000 });
+  });
+
   test.each([
+    ["24h", 86_400_000],
+    ["90m", 5_400_000],
+    ["3600s", 3_600_000],
+    ["500ms", 500],
+    ["2d", 172_800_000],
+    ["1.5h", 5_400_000],
+    ["60000", 60_000],
+    [" 10 s ", 10_000],
+  ])("CHANGE_LOG_RETENTION=%j is %d ms", (value, ms) => {
+    expect(readEnv({ CHANGE_LOG_RETENTION: value }).CHANGE_LOG_RETENTION).toBe(ms);
+  });
+
+  test.each([
+    [{ CHANGE_LOG_RETENTION: "a day" }, /CHANGE_LOG_RETENTION: must be a duration such as 24h/],
+    [{ CHANGE_LOG_RETENTION: "0" }, /CHANGE_LOG_RETENTION/],
+    [{ CHANGE_LOG_RETENTION: "-5m" }, /CHANGE_LOG_RETENTION/],
+    [{ CHANGE_LOG_RETENTION: "5 weeks" }, /CHANGE_LOG_RETENTION/],
+    [{ FEED_KEEPALIVE_MS: "soon" }, /FEED_KEEPALIVE_MS/],
+    [{ FEED_KEEPALIVE_MS: "5" }, /FEED_KEEPALIVE_MS/],
     [{ AI_BASE_URL: "not a url", AI_MODEL: "x" }, /AI_BASE_URL/],
     [{ STREAM_FLUSH_MS: "fast" }, /STREAM_FLUSH_MS/],
     [{ ASSISTANT_TOKEN_DELAY_MS: "-1" }, /ASSISTANT_TOKEN_DELAY_MS/],
