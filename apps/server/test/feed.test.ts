@@ -146,7 +146,15 @@ describe.each(backends)("GET /api/changes on %s", (kind) => {
     await feed.close();
   });
 
-  test("a closed connection leaves the hub; closing the hub ends the open ones", async () => {
+  test("HEAD answers the headers and holds no connection", async () => {
+    const before = server.feed.subscriberCount;
+    const response = await server.app.request("/api/changes", { method: "HEAD" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(server.feed.subscriberCount).toBe(before);
+  });
+
+  test("a closed connection leaves the hub", async () => {
     const before = server.feed.subscriberCount;
     const { feed } = await openFeedAtHead(server);
     expect(server.feed.subscriberCount).toBe(before + 1);

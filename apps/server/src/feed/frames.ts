@@ -1,6 +1,7 @@
 import type { ChangeEvent, FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/shared";
 
-/** The change feed's Server-Sent Events, as text. */
+// The change feed's Server-Sent Events, as the text sent. Each is built once and shared
+// by every connection that gets it.
 
 /** One change as an SSE message: the position as its `id`, the event as its data. */
 export const changeFrame = (position: bigint, event: ChangeEvent) =>

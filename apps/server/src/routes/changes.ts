@@ -28,6 +28,8 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 export const changeRoutes = (feed: FeedHub) =>
   new Hono().get("/", queryParams(changesQuerySchema), async (c) => {
     const since = lastEventId(c.req.header("last-event-id")) ?? c.req.valid("query").since;
+    // A HEAD answer has no body to read or cancel: it must not hold a subscription.
+    if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
     const start = await feed.resolve(since);
     const encoder = new TextEncoder();
     let cleanup = () => {};
@@ -67,13 +69,15 @@ export const changeRoutes = (feed: FeedHub) =>
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
 
-    return c.body(body, 200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache, no-transform",
-      // nginx and the like would otherwise hold events back in their buffers.
-      "x-accel-buffering": "no",
-    });
+    return c.body(body, 200, SSE_HEADERS);
   });
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  // nginx and the like would otherwise hold events back in their buffers.
+  "x-accel-buffering": "no",
+};
 
 /** The `Last-Event-ID` header (sent by a reconnecting EventSource) as a position; 400 when it is not one. */
 function lastEventId(header: string | undefined): bigint | undefined {
