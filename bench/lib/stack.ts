@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import { type Child, freePort, onCleanup, startNode } from "./processes.ts";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const webDist = join(repoRoot, "apps/web/dist");
+
+/** Where the benchmarked server keeps its data: a fresh one per run, removed after. */
+export type Database =
+  | { kind: "pglite"; dataDir: string }
+  | { kind: "postgres"; url: string; sql: postgres.Sql };
+
+export interface Stack {
+  /** The Tandem server, e.g. http://127.0.0.1:4100 */
+  url: string;
+  server: Child;
+  modelUrl: string;
+  database: Database;
+}
+
+/** A fresh database: a new one on the DATABASE_URL server, else a new PGlite directory. */
+export async function freshDatabase(): Promise<Database> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const dataDir = mkdtempSync(join(tmpdir(), "tandem-bench-"));
+    onCleanup(async () => rmSync(dataDir, { recursive: true, force: true }));
+    return { kind: "pglite", dataDir };
+  }
+  const name = `tandem_bench_${process.pid}_${Date.now()}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
+  onCleanup(async () => {
+    await sql.end({ timeout: 5 });
+    const dropper = postgres(base, { max: 1, onnotice: () => {} });
+    await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+    await dropper.end();
+  });
+  return { kind: "postgres", url: url.toString(), sql };
+}
+
+export const databaseEnv = (database: Database): Record<string, string> =>
+  database.kind === "postgres" ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir };
+
+export async function startModel(): Promise<{ url: string; child: Child }> {
+  const port = await freePort(4100);
+  const child = await startNode(
+    join(repoRoot, "bench/scripted-model.ts"),
+    { PORT: String(port), TOKEN_DELAY_MS: "5" },
+    `http://127.0.0.1:${port}/health`,
+  );
+  return { url: `http://127.0.0.1:${port}/v1`, child };
+}
+
+/** Starts Tandem's own server (`apps/server/src/index.ts`) on a free port, against `database`. */
+export async function startStack(
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const database = await freshDatabase();
+  const model = await startModel();
+  const port = await freePort(4100);
+  const url = `http://127.0.0.1:${port}`;
+  const server = await startNode(
+    join(repoRoot, "apps/server/src/index.ts"),
+    {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      AI_BASE_URL: model.url,
+      AI_MODEL: "bench",
+      ...databaseEnv(database),
+      ...options.env,
+    },
+    `${url}/api/health`,
+    { nodeArgs: options.nodeArgs, timeoutMs: 90_000 },
+  );
+  if (!existsSync(join(webDist, "index.html"))) throw new Error("apps/web/dist is missing");
+  return { url, server, modelUrl: model.url, database };
+}
