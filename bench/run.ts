@@ -4,7 +4,7 @@
  * prints one table and writes results/latest.json and results/latest.svg.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { apiThroughput } from "./cases/api-throughput.ts";
@@ -44,6 +44,22 @@ const only = process.argv
   .split(",");
 const resultsDir = join(import.meta.dirname, "results");
 
+const newestMtime = (dir: string): number =>
+  Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => statSync(join(entry.parentPath, entry.name)).mtimeMs),
+  );
+
+const git = (...args: string[]) => {
+  try {
+    return execFileSync("git", args, { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+};
+
 /** Whether the server has the change feed: `GET /api/changes` answers a stream, not a 404. */
 async function hasFeed(url: string): Promise<boolean> {
   const abort = new AbortController();
@@ -63,6 +79,8 @@ async function main() {
   if (!existsSync(join(webDist, "index.html"))) {
     console.log("Building the web app (apps/web/dist is missing)…");
     execFileSync("pnpm", ["--filter", "@tandem/web", "build"], { stdio: "inherit" });
+  } else if (newestMtime(join(webDist, "../src")) > statSync(join(webDist, "index.html")).mtimeMs) {
+    console.warn("apps/web/dist is older than apps/web/src: this measures the old build (pnpm build).");
   }
   const stack = await startStack();
   const browser = await launchBrowser();
@@ -77,6 +95,9 @@ async function main() {
   };
   const machine = {
     date: new Date().toISOString(),
+    commit: git("rev-parse", "--short", "HEAD"),
+    // What was measured: uncommitted changes to the app or a stale apps/web/dist skew it.
+    uncommitted: git("status", "--porcelain", "apps", "packages").split("\n").filter(Boolean).length,
     cpus: cpus().length,
     cpu: cpus()[0]?.model.trim(),
     node: process.version,
@@ -86,7 +107,8 @@ async function main() {
   };
   console.log(
     `Tandem at ${stack.url} on ${machine.database}; Chromium ${machine.chromium}; ` +
-      `${machine.cpus} cores; ${quick ? "quick" : "full"} run; change feed: ${ctx.feed ? "yes" : "no"}`,
+      `${machine.cpus} cores; ${quick ? "quick" : "full"} run; change feed: ${ctx.feed ? "yes" : "no"}; ` +
+      `commit ${machine.commit}${machine.uncommitted ? ` + ${machine.uncommitted} uncommitted file(s) in apps/, packages/` : ""}`,
   );
 
   const rows: Row[] = [];
