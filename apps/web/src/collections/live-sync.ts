@@ -118,7 +118,6 @@ export const parseMessage = (row: unknown) => messageSchema.safeParse(row).data;
 
 interface SyncedCollection<T extends Versioned> {
   get(key: string): T | undefined;
-  has(key: string): boolean;
   utils: { writeUpsert(row: T): Promise<void>; writeDelete(key: string): Promise<void> };
 }
 
@@ -139,12 +138,20 @@ function upsertRow<T extends Versioned>(
   return collection.utils.writeUpsert(row);
 }
 
+/**
+ * Removes a row from the synced store. Not guarded by `has`: that answers for the visible
+ * state, and a pending optimistic delete hides a row the synced store still holds.
+ */
 function deleteRow<T extends Versioned>(key: string, collection: SyncedCollection<T>, id: string) {
   replica.delete(key, id);
-  if (!collection.has(id)) return;
-  collection.utils.writeDelete(id).catch(() => {
+  const notSynced = () => {
     // Only optimistic here (a create still on its way): nothing synced to remove.
-  });
+  };
+  try {
+    collection.utils.writeDelete(id).catch(notSynced);
+  } catch {
+    notSynced();
+  }
 }
 
 /** A project row the server answered or announced. Never awaited inside a write handler. */
