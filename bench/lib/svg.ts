@@ -98,7 +98,7 @@ function distributionsPanel(distributions: Distribution[], top: number): { svg: 
 
 function curvesPanel(curves: Curve[], top: number): { svg: string; height: number } {
   const left = 80;
-  const right = 640;
+  const right = 600;
   const plotTop = top + 30;
   const plotBottom = plotTop + 220;
   const xs = curves.flatMap((c) => c.points.map((p) => p.x));
@@ -141,10 +141,10 @@ function curvesPanel(curves: Curve[], top: number): { svg: string; height: numbe
         `<path d="M${tx - 5},${ty} L${tx + 5},${ty} M${tx},${ty - 5} L${tx},${ty + 5}" stroke="${FAIL}" stroke-width="2"/>`,
       );
     }
-    parts.push(`<rect x="${right + 20}" y="${plotTop + i * 20}" width="12" height="12" fill="${color}"/>`);
-    parts.push(text(right + 38, plotTop + i * 20 + 10, curve.label));
+    parts.push(`<rect x="${right + 90}" y="${plotTop + i * 20}" width="12" height="12" fill="${color}"/>`);
+    parts.push(text(right + 108, plotTop + i * 20 + 10, curve.label));
   });
-  parts.push(text(right + 20, plotTop + curves.length * 20 + 14, "red cross: the target", `fill='${FAIL}'`));
+  parts.push(text(right + 90, plotTop + curves.length * 20 + 14, "red cross: the target", `fill='${FAIL}'`));
   return { svg: parts.join("\n"), height: plotBottom + 30 - top };
 }
 
