@@ -82,7 +82,10 @@ async function main() {
   } else if (newestMtime(join(webDist, "../src")) > statSync(join(webDist, "index.html")).mtimeMs) {
     console.warn("apps/web/dist is older than apps/web/src: this measures the old build (pnpm build).");
   }
-  const stack = await startStack();
+  // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+  const stack = await startStack({
+    nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
+  });
   const browser = await launchBrowser();
   const api = new Api(stack.url);
   const ctx: Context = {
