@@ -12,11 +12,23 @@ import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
 import { useFollowNewest } from "./useFollowNewest.ts";
 
+/** How many of the newest messages are shown at first, and how many more per "Show earlier". */
+const PAGE = 100;
+
 export function Chat({ projectId }: { projectId: string }) {
   const collection = messagesCollection(projectId);
-  const messages = useLiveQuery({
-    query: (q) => q.from({ m: collection }).orderBy(({ m }) => m.createdAt, "asc"),
+  const [shown, setShown] = useState(PAGE);
+  // The newest messages only (one more, to know whether there are earlier ones): a long
+  // history costs neither a render nor DOM nodes until the user asks for it.
+  const newest = useLiveQuery({
+    query: (q) =>
+      q
+        .from({ m: collection })
+        .orderBy(({ m }) => m.createdAt, "desc")
+        .limit(shown + 1),
   });
+  const hasEarlier = newest.data.length > shown;
+  const messages = { ...newest, data: newest.data.slice(0, shown).reverse() };
   const failedSends = useLiveQuery({
     query: (q) =>
       q
@@ -64,8 +76,18 @@ export function Chat({ projectId }: { projectId: string }) {
             <p className="muted">Write the first one below. Enter sends, Shift+Enter adds a line.</p>
           </div>
         )}
+        {hasEarlier && (
+          <button type="button" className="link earlier" onClick={() => setShown((n) => n + PAGE)}>
+            Show earlier messages
+          </button>
+        )}
         {views.map((view) => (
-          <MessageItem key={view.message.id} view={view} />
+          <MessageItem
+            key={view.message.id}
+            message={view.message}
+            status={view.status}
+            failure={view.failure}
+          />
         ))}
       </div>
       <Composer

@@ -20,8 +20,8 @@ export interface MessageView {
 
 const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as const;
 
-export const MessageItem = memo(function MessageItem({ view }: { view: MessageView }) {
-  const { message, status, failure } = view;
+/** Memoised on its props: a row the live query did not change keeps its object, so it does not re-render. */
+export const MessageItem = memo(function MessageItem({ message, status, failure }: MessageView) {
   return (
     <article
       className={`message message-${message.role}`}
