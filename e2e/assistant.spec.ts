@@ -1,30 +1,32 @@
-import type { Locator } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { expect, test, uniqueName } from "./fixtures.ts";
 
-/** The texts an element shows while it changes, sampled every animation frame in the page. */
-async function watchTexts(target: Locator): Promise<() => Promise<string[]>> {
-  const handle = await target.elementHandle();
-  await target.page().evaluate((element) => {
+/**
+ * The texts the first element matching `selector` shows while it changes, sampled every
+ * animation frame from now on (start it before the element exists, so no change is missed).
+ */
+async function watchTexts(page: Page, selector: string): Promise<() => Promise<string[]>> {
+  await page.evaluate((watched) => {
     const seen: string[] = [];
     (window as unknown as { __seen: string[] }).__seen = seen;
     const sample = () => {
-      const text = element?.textContent ?? "";
-      if (seen.at(-1) !== text) seen.push(text);
+      const text = document.querySelector(watched)?.textContent ?? "";
+      if (text && seen.at(-1) !== text) seen.push(text);
       requestAnimationFrame(sample);
     };
     sample();
-  }, handle);
-  return () => target.page().evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+  }, selector);
+  return () => page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
 }
 
 test("a reply streams in, ends complete, and is stored with the same text", async ({ app, page, store }) => {
   await page.goto("/");
   const projectId = await app.createProject(uniqueName("Streaming"));
+  const texts = await watchTexts(page, 'article[data-role="assistant"] .message-body');
   await app.sendMessage("Tell me three things");
 
   const reply = app.log.locator('article[data-role="assistant"]');
   await expect(reply).toHaveCount(1);
-  const texts = await watchTexts(reply.locator(".message-body"));
   await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
   await expect(reply).toContainText("You said: Tell me three things");
 
