@@ -225,5 +225,3 @@ export async function retryReply(message: Message): Promise<void> {
     return reader;
   });
 }
-
-export const isFollowing = (messageId: string) => following.has(messageId);

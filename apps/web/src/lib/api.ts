@@ -21,11 +21,6 @@ export class ApiRequestError extends Error {
     this.details = details;
     this.current = current;
   }
-
-  /** The server will refuse the same request again; retrying as is will not help. */
-  get isRefusal() {
-    return this.status >= 400 && this.status < 500;
-  }
 }
 
 interface JsonResponse<T> {

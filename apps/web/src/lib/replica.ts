@@ -100,10 +100,6 @@ export function replicaFeedPosition(): string | undefined {
   return storedFeedPosition;
 }
 
-export function replicaHolds(scope: string): boolean {
-  return storedScopes.has(scope);
-}
-
 /** The stored rows of a scope and the position of the snapshot they came from. */
 export async function readScope(
   scope: string,
