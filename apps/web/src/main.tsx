@@ -1,9 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App.tsx";
-import { startLiveSync } from "./collections/live-sync.ts";
-import { startOutbox } from "./collections/outbox.ts";
 import { openReplica } from "./lib/replica.ts";
+import { startLiveSync } from "./sync/live-sync.ts";
+import { startOutbox } from "./sync/outbox.ts";
 import "./styles.css";
 
 const root = document.getElementById("root");

@@ -3,7 +3,7 @@ import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { BTreeIndex, createCollection } from "@tanstack/react-db";
 import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
-import { loadScope, messagesScope, parseMessage } from "./live-sync.ts";
+import { loadScope, messagesScope, parseMessage } from "../lib/snapshots.ts";
 
 /**
  * Every message of a project, oldest first, read page by page. The snapshot's feed

@@ -3,7 +3,7 @@ import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
 import { api, sendSnapshot } from "../lib/api.ts";
 import { queryClient } from "../lib/query-client.ts";
-import { loadScope, parseProject, projectsScope } from "./live-sync.ts";
+import { loadScope, parseProject, projectsScope } from "../lib/snapshots.ts";
 
 /**
  * The projects: read from the persisted replica, then the server's snapshot, then kept

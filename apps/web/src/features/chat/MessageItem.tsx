@@ -1,9 +1,9 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { lazy, memo, Suspense, useState } from "react";
-import { retryReply } from "../../collections/replies.ts";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
+import { retryReply } from "../../sync/replies.ts";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
 const Markdown = lazy(() => import("./Markdown.tsx"));

@@ -1,8 +1,8 @@
 import { type Message, textParts } from "@tandem/shared";
 import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
-import { enqueue } from "../../collections/outbox.ts";
 import { newId } from "../../lib/ids.ts";
+import { enqueue } from "../../sync/outbox.ts";
 
 /** Sends a message: it shows in the chat at once, pending until the server has it. */
 export function sendMessage(projectId: string, content: string): string {

@@ -4,9 +4,9 @@ import { ConnectionStatus } from "../../app/ConnectionStatus.tsx";
 import { useEditing } from "../../app/editing.tsx";
 import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWrites } from "../../collections/failed-writes.ts";
-import { retryNow } from "../../collections/outbox.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { describeError } from "../../lib/api.ts";
+import { retryNow } from "../../sync/outbox.ts";
 import { createProject, retryProjectWrite } from "./actions.ts";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 

@@ -1,8 +1,8 @@
 import type { Project } from "@tandem/shared";
 import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-writes.ts";
-import { enqueue } from "../../collections/outbox.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { newId } from "../../lib/ids.ts";
+import { enqueue } from "../../sync/outbox.ts";
 
 /** Creates a project; it shows at once and reaches the server through the outbox. */
 export function createProject(name: string): string {

@@ -1,9 +1,22 @@
-import { type ChangeEvent, type Message, messageSchema, type Project, projectSchema } from "@tandem/shared";
+import type { ChangeEvent, Message, Project } from "@tandem/shared";
+import { forgetProjectFailures } from "../collections/failed-writes.ts";
+import {
+  dropMessagesCollection,
+  loadedMessagesCollections,
+  messagesCollection,
+} from "../collections/messages.ts";
+import { projectsCollection } from "../collections/projects.ts";
 import { startFeed } from "../lib/feed.ts";
-import { readScope, replica, replicaFeedPosition } from "../lib/replica.ts";
-import { forgetProjectFailures } from "./failed-writes.ts";
-import { dropMessagesCollection, loadedMessagesCollections, messagesCollection } from "./messages.ts";
-import { projectsCollection } from "./projects.ts";
+import { replica, replicaFeedPosition } from "../lib/replica.ts";
+import {
+  firstSnapshotPosition,
+  forgetScope,
+  messagesScope,
+  projectsScope,
+  type RowChange,
+  scopeOf,
+  scopeState,
+} from "../lib/snapshots.ts";
 
 /**
  * Keeps the collections equal to the database, and the persisted replica equal to the
@@ -13,108 +26,13 @@ import { projectsCollection } from "./projects.ts";
  * version, and a change a snapshot already holds is skipped.
  */
 
-/** The changes a snapshot can hold; running processes are followed through their messages. */
-type RowChange = Exclude<ChangeEvent, { entity: "running_process" }>;
-
-interface Buffered {
-  position: bigint;
-  event: RowChange;
-}
-
-/** A loaded snapshot: its feed position, and the changes that arrive while it loads. */
-interface Scope {
-  position: bigint | undefined;
-  loading: number;
-  buffered: Buffered[];
-}
-
-const scopes = new Map<string, Scope>();
 /** The newest feed position this tab has: where the feed resumes if this tab leads. */
 let feedPosition: bigint | undefined;
-
-export const projectsScope = "projects";
-export const messagesScope = (projectId: string) => `messages:${projectId}`;
-const scopeOf = (event: RowChange) =>
-  event.entity === "project" ? projectsScope : messagesScope(event.projectId);
 
 interface Versioned {
   id: string;
   version: number;
 }
-
-interface Snapshot<T> {
-  rows: T[];
-  position: string | undefined;
-}
-
-/**
- * Reads a scope: first from the persisted replica when it holds it (no network; a
- * background refetch then reconciles), else from the server. Changes that arrive
- * while it is read are merged in when they are newer than its position.
- */
-export async function loadScope<T extends Versioned>(
-  key: string,
-  parse: (row: unknown) => T | undefined,
-  fetch: () => Promise<Snapshot<T>>,
-  refetch: () => void,
-): Promise<T[]> {
-  const scope = scopes.get(key);
-  if (!scope) {
-    const stored = await readScope(key);
-    const rows = stored?.rows.map(parse);
-    if (stored && rows?.every((row) => row !== undefined)) {
-      // Current to the stored feed position; the network snapshot follows.
-      setTimeout(refetch, 0);
-      return readSnapshot(key, async () => ({ rows, position: replicaFeedPosition() }), false);
-    }
-    if (stored) replica.drop(key);
-  }
-  return readSnapshot(key, fetch, true);
-}
-
-async function readSnapshot<T extends Versioned>(
-  key: string,
-  read: () => Promise<Snapshot<T>>,
-  fromServer: boolean,
-): Promise<T[]> {
-  let scope = scopes.get(key);
-  if (!scope) {
-    scope = { position: undefined, loading: 0, buffered: [] };
-    scopes.set(key, scope);
-  }
-  scope.loading++;
-  try {
-    const { rows, position } = await read();
-    const at = position === undefined ? undefined : BigInt(position);
-    let merged = rows;
-    for (const change of scope.buffered) {
-      if (at === undefined || change.position > at) merged = mergeChange(merged, change.event);
-    }
-    scope.position = at;
-    if (key === projectsScope && feedPosition === undefined) feedPosition = at;
-    if (fromServer || merged !== rows) replica.replace(key, merged, position);
-    return merged;
-  } finally {
-    scope.loading--;
-    if (scope.loading === 0) scope.buffered = [];
-  }
-}
-
-export function forgetScope(key: string): void {
-  scopes.delete(key);
-  replica.drop(key);
-}
-
-function mergeChange<T extends Versioned>(rows: T[], event: RowChange): T[] {
-  const others = rows.filter((row) => row.id !== event.id);
-  if (event.op === "delete") return others;
-  const current = rows.find((row) => row.id === event.id);
-  if (current && current.version >= event.row.version) return rows;
-  return [...others, event.row as unknown as T];
-}
-
-export const parseProject = (row: unknown) => projectSchema.safeParse(row).data;
-export const parseMessage = (row: unknown) => messageSchema.safeParse(row).data;
 
 interface SyncedCollection<T extends Versioned> {
   get(key: string): T | undefined;
@@ -183,7 +101,7 @@ export function applyChange(position: string, event: ChangeEvent): void {
 }
 
 function applyRowChange(at: bigint, event: RowChange) {
-  const scope = scopes.get(scopeOf(event));
+  const scope = scopeState(scopeOf(event));
   if (!scope) {
     // Not loaded here: its snapshot will hold this change. A replica of it stays current.
     if (event.op === "delete") replica.delete(scopeOf(event), event.id);
@@ -219,7 +137,7 @@ export function startLiveSync(): void {
   feedPosition ??= replicaFeedPosition() === undefined ? undefined : BigInt(replicaFeedPosition() as string);
   startFeed({
     ready: feedPosition === undefined ? projectsCollection.toArrayWhenReady() : Promise.resolve(),
-    position: () => feedPosition?.toString(),
+    position: () => (feedPosition ?? firstSnapshotPosition())?.toString(),
     change: applyChange,
     reset: resetAll,
   });

@@ -1,9 +1,9 @@
 import { type Message, messageSchema } from "@tandem/shared";
+import { messagesCollection } from "../collections/messages.ts";
+import { streamsCollection } from "../collections/streams.ts";
 import { api, openStream, send } from "../lib/api.ts";
 import { type ChatChunk, isMessageChunk, readChatChunks } from "../lib/ui-message-stream.ts";
 import { syncMessage } from "./live-sync.ts";
-import { messagesCollection } from "./messages.ts";
-import { streamsCollection } from "./streams.ts";
 
 /**
  * Assistant replies as this tab follows them: one follower per reply, whether the tab

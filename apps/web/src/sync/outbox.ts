@@ -1,11 +1,12 @@
 import type { Message, Project } from "@tandem/shared";
 import { createTransaction } from "@tanstack/react-db";
+import { recordFailedWrite } from "../collections/failed-writes.ts";
+import { messagesCollection } from "../collections/messages.ts";
+import { projectsCollection } from "../collections/projects.ts";
 import { ApiRequestError, api, describeError, send } from "../lib/api.ts";
 import { outboxStore, type StoredEntry } from "../lib/outbox-store.ts";
-import { recordFailedWrite } from "./failed-writes.ts";
-import { parseProject, syncProject, syncProjectDeleted } from "./live-sync.ts";
-import { messagesCollection } from "./messages.ts";
-import { projectsCollection } from "./projects.ts";
+import { parseProject } from "../lib/snapshots.ts";
+import { syncProject, syncProjectDeleted } from "./live-sync.ts";
 import { sendChatMessage } from "./replies.ts";
 
 /**
