@@ -41,7 +41,7 @@ export function Chat({ projectId }: { projectId: string }) {
   const outbox = useOutbox();
   const views = mergeFailedSends(
     messages.data.map((message): MessageView => {
-      if (!message.$hasPendingWrites) return { message, status: message.status };
+      if (!outbox.pending(message.id)) return { message, status: message.status };
       const error = outbox.online ? outbox.failure(message.id) : undefined;
       return error
         ? { message, status: "failed", failure: { error, retry: retryNow } }

@@ -67,9 +67,9 @@ export function ProjectNav() {
         )}
         <ul>
           {projects.data.map((project) => {
-            const failure =
-              project.$hasPendingWrites && outbox.online ? outbox.failure(project.id) : undefined;
-            const status = failure ? "failed" : project.$hasPendingWrites ? "pending" : "saved";
+            const pending = outbox.pending(project.id);
+            const failure = pending && outbox.online ? outbox.failure(project.id) : undefined;
+            const status = failure ? "failed" : pending ? "pending" : "saved";
             return (
               <li key={project.id} data-status={status} className={failure ? "failed" : undefined}>
                 <Link

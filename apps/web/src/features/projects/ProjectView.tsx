@@ -3,6 +3,7 @@ import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { useEditing } from "../../app/editing.tsx";
+import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWriteKey, failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { Chat } from "../chat/Chat.tsx";
@@ -19,11 +20,13 @@ export function ProjectView({ projectId }: { projectId: string }) {
       q.from({ f: failedWrites }).where(({ f }) => eq(f.key, failedWriteKey("project", "insert", projectId))),
   });
 
+  const outbox = useOutbox();
+
   const project = projects.data[0];
   if (project) {
     return (
       <section className="project" aria-labelledby="project-title" key={project.id}>
-        <ProjectHeader project={project} pending={project.$hasPendingWrites} />
+        <ProjectHeader project={project} pending={outbox.pending(project.id)} />
         <Chat projectId={project.id} />
       </section>
     );
