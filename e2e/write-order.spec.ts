@@ -1,6 +1,6 @@
 import { expect, test, uniqueName } from "./fixtures.ts";
 
-test("a long reply in one project never delays a message in another", async ({ api, app, page }) => {
+test("a long reply in one project never delays a message in another", async ({ api, app }) => {
   const first = await api.createProject(uniqueName("Busy"));
   const second = await api.createProject(uniqueName("Free"));
   await app.open(first);
