@@ -154,7 +154,14 @@ function receive(notice: Notice) {
   const { entries: after, effects } = receiveNotice(entries, notice);
   entries = after;
   if (after !== before) changed();
-  for (const effect of effects) run(effect);
+  for (const effect of effects) {
+    try {
+      run(effect);
+    } catch (error) {
+      // One tab's view of a write going wrong must not stop the outbox (nor the notices after it).
+      console.warn("The outbox could not apply a change here", effect.type, error);
+    }
+  }
 }
 
 function run(effect: NoticeEffect) {
@@ -213,33 +220,35 @@ function nextWake(ms: number): Promise<void> {
 
 async function attempt(first: StoredEntry): Promise<void> {
   const lane = laneOf(first.write);
+  let outcome: Notice;
   try {
     if (!wiring) throw new Error("The outbox is not wired");
     const delivered = await wiring.deliver(first.write);
     answered.add(first.id);
     await outboxStore.remove(first.seq);
     backoff.delete(lane);
-    notify({ type: "delivered", id: first.id, delivered });
+    outcome = { type: "delivered", id: first.id, delivered };
   } catch (error) {
     if (error instanceof ApiRequestError && isRefusal(error.status, error.code)) {
       answered.add(first.id);
       await outboxStore.remove(first.seq);
       backoff.delete(lane);
-      notify({
+      outcome = {
         type: "refused",
         id: first.id,
         error: describeError(error),
         status: error.status,
         current: error.current,
-      });
-      return;
+      };
+    } else {
+      const attempts = first.attempts + 1;
+      await outboxStore.put({ ...first, attempts, error: describeError(error) });
+      const ms = nextBackoff(backoff.get(lane)?.ms);
+      backoff.set(lane, { at: Date.now() + ms, ms });
+      outcome = { type: "attempted", id: first.id, attempts, error: describeError(error) };
     }
-    const attempts = first.attempts + 1;
-    await outboxStore.put({ ...first, attempts, error: describeError(error) });
-    const ms = nextBackoff(backoff.get(lane)?.ms);
-    backoff.set(lane, { at: Date.now() + ms, ms });
-    notify({ type: "attempted", id: first.id, attempts, error: describeError(error) });
   }
+  notify(outcome);
 }
 
 async function sendAll(): Promise<never> {

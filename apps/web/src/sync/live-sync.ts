@@ -54,7 +54,12 @@ function upsertRow<T extends Versioned>(
   if (!takesOver(current, row, confirms)) return Promise.resolve();
   const shown = overlayPending(row, pendingWrites(row.id));
   if (!shown) return Promise.resolve();
-  return collection.utils.writeUpsert(shown);
+  try {
+    return collection.utils.writeUpsert(shown);
+  } catch {
+    // A collection not loaded in this tab takes no direct write: its loader reads the row later.
+    return Promise.resolve();
+  }
 }
 
 /**
