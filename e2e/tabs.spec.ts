@@ -47,6 +47,7 @@ test("a message sent in one tab shows in another tab of the same browser and nev
   await expect(other.connection).toHaveText("Online");
   await expect(other.log).toBeVisible();
   const watched = await watchUserMessages(otherPage);
+  const watchedHere = await watchUserMessages(app.page);
 
   const texts = Array.from({ length: 8 }, (_, i) => `${uniqueName("tab")} ${i}`);
   for (const text of texts) {
@@ -67,5 +68,44 @@ test("a message sent in one tab shows in another tab of the same browser and nev
   const { shown, removed } = await watched();
   for (const text of texts) expect(shown.some((content) => content.includes(text))).toBe(true);
   expect(removed).toEqual([]);
+  // In the sending tab too, the row the user made gives way to the stored one in place.
+  expect((await watchedHere()).removed).toEqual([]);
+  await otherPage.close();
+});
+
+test("a project created, renamed and deleted in one tab changes in another tab of the same browser", async ({
+  app,
+  page,
+  context,
+}) => {
+  await page.goto("/");
+  await expect(app.connection).toHaveText("Online");
+  const otherPage = await context.newPage();
+  await otherPage.goto("/");
+  const other = new TandemApp(otherPage);
+  await expect(other.connection).toHaveText("Online");
+
+  const name = uniqueName("Tabbed");
+  await app.createProject(name);
+  await expect(other.projectLink(name)).toBeVisible();
+  await expect(other.nav.getByRole("listitem").filter({ hasText: name })).toHaveAttribute(
+    "data-status",
+    "saved",
+  );
+
+  const renamed = `${name} renamed`;
+  await app.renameButton.click();
+  await app.projectNameInput.fill(renamed);
+  await app.projectNameInput.press("Enter");
+  await expect(other.projectLink(renamed)).toBeVisible();
+  await expect(other.nav.getByRole("listitem").filter({ hasText: renamed })).toHaveAttribute(
+    "data-status",
+    "saved",
+  );
+
+  await app.deleteButton.click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
+  await expect(other.projectLink(renamed)).toHaveCount(0);
+  await expect(app.projectLink(renamed)).toHaveCount(0);
   await otherPage.close();
 });
