@@ -1,12 +1,12 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
-import { useOutbox } from "../../app/useOutbox.ts";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { retryMessage, sendMessage } from "./actions.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";

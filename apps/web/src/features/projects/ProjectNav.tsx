@@ -1,13 +1,13 @@
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { Link, useLocation, useRoute } from "wouter";
-import { ConnectionStatus } from "../../app/ConnectionStatus.tsx";
-import { useEditing } from "../../app/editing.tsx";
-import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
+import { ConnectionStatus } from "../connection/ConnectionStatus.tsx";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { createProject, retryProjectWrite } from "./actions.ts";
+import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectNav() {

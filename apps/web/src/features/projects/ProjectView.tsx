@@ -2,13 +2,13 @@ import type { Project } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { Link, useLocation } from "wouter";
-import { useEditing } from "../../app/editing.tsx";
-import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWriteKey, failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { Chat } from "../chat/Chat.tsx";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
 import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
+import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectView({ projectId }: { projectId: string }) {

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from "react";
-import { outboxState } from "../sync/outbox.ts";
+import { outboxState } from "../../sync/outbox.ts";
 
 function subscribe(listener: () => void) {
   const stop = outboxState.subscribe(listener);
