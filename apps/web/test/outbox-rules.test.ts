@@ -1,6 +1,7 @@
 import type { Message, Project } from "@tandem/shared";
 import { describe, expect, test } from "vitest";
 import {
+  inOrder,
   isRefusal,
   laneOf,
   nextBackoff,
@@ -105,6 +106,12 @@ describe("order", () => {
     expect(laneOf({ kind: "createProject", project: project("a") })).toBe("a");
     expect(laneOf({ kind: "sendMessage", message: message("m", "a") })).toBe("a");
     expect(laneOf({ kind: "sendMessage", message: message("n", "b") })).toBe("b");
+  });
+
+  test("a tab knows writes in the order they were made: stored ones by place, then those still being stored", () => {
+    const write: OutboxWrite = { kind: "createProject", project: project("p") };
+    const known = [entry("late", write), entry("second", write, 2), entry("first", write, 1)];
+    expect(inOrder(known).map((e) => e.id)).toEqual(["first", "second", "late"]);
   });
 
   test("the first write of each project goes next, whatever the other projects hold", () => {
