@@ -105,3 +105,33 @@ test("deleting a project after confirming removes it from the nav and the server
   await expect(app.nav).toBeVisible();
   await expect(app.projectLink(project.name)).toHaveCount(0);
 });
+
+test("a rename that lost to another change shows the name that won, and says so", async ({
+  api,
+  app,
+  page,
+  request,
+}) => {
+  const project = await api.createProject(uniqueName("Contested"));
+  // No change feed: this page does not hear of the other rename before sending its own.
+  await page.route("**/api/changes**", (route) => route.abort());
+  await app.open(project);
+  const theirs = `${project.name} theirs`;
+  const mine = `${project.name} mine`;
+  const other = await request.patch(`/api/projects/${project.id}`, {
+    data: { name: theirs, version: project.version },
+  });
+  expect(other.status()).toBe(200);
+
+  await app.renameButton.click();
+  await app.projectNameInput.fill(mine);
+  await app.projectNameInput.press("Enter");
+
+  await expect(app.heading(theirs)).toBeVisible();
+  await expect(app.projectLink(theirs)).toBeVisible();
+  await expect(
+    page.getByRole("alert").filter({ hasText: `Couldn't rename the project to “${mine}”` }),
+  ).toBeVisible();
+  const [stored] = (await api.projects()).filter((row) => row.id === project.id);
+  expect(stored).toMatchObject({ name: theirs, version: project.version + 1 });
+});

@@ -1,8 +1,8 @@
 import { Route, Switch } from "wouter";
+import { EditingProvider } from "../features/projects/editing.tsx";
 import { ProjectNav } from "../features/projects/ProjectNav.tsx";
 import { ProjectView } from "../features/projects/ProjectView.tsx";
 import { ProjectWriteNotices } from "../features/projects/ProjectWriteNotices.tsx";
-import { EditingProvider } from "./editing.tsx";
 import { Home } from "./Home.tsx";
 
 export function App() {

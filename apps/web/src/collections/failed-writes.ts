@@ -1,5 +1,6 @@
 import { createCollection, localStorageCollectionOptions } from "@tanstack/react-db";
 import { describeError } from "../lib/api.ts";
+import { storageNames } from "../lib/storage-names.ts";
 
 /**
  * Writes the server refused. A refused write rolls its optimistic change back; this
@@ -23,7 +24,7 @@ export interface FailedWrite {
 export const failedWrites = createCollection(
   localStorageCollectionOptions<FailedWrite, string>({
     id: "failed-writes",
-    storageKey: "tandem:failed-writes",
+    storageKey: storageNames.failedWrites(),
     getKey: (write) => write.key,
   }),
 );

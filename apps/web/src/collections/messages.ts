@@ -2,6 +2,7 @@ import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { BTreeIndex, createCollection } from "@tanstack/react-db";
 import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
+import { enqueue, outboxLoaded, withPendingMessages } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { loadScope, messagesScope, parseMessage } from "../lib/snapshots.ts";
 
@@ -42,16 +43,29 @@ function createMessagesCollection(projectId: string) {
       // Not under ["projects"]: a direct write to a query collection patches every cached
       // query its key prefixes, so a project write would land in the messages.
       queryKey: ["messages", projectId],
-      queryFn: () =>
-        loadScope(
+      queryFn: async () => {
+        await outboxLoaded();
+        const rows = await loadScope(
           messagesScope(projectId),
           parseMessage,
           () => fetchProjectMessages(projectId),
           () => void byProject.get(projectId)?.utils.refetch(),
-        ),
+        );
+        return withPendingMessages(projectId, rows);
+      },
       queryClient,
       getKey: (message: Message) => message.id,
       schema: messageSchema,
+      // A sent message goes to the durable outbox (lib/outbox.ts), which sends it through
+      // POST /api/chat; the handler waits only for the outbox's disk write.
+      onInsert: async ({ transaction }) => {
+        await Promise.all(
+          transaction.mutations.map((mutation) =>
+            enqueue({ kind: "sendMessage", message: mutation.modified }),
+          ),
+        );
+        return { refetch: false };
+      },
     }),
   );
   // The chat reads the newest messages by time: an index keeps that cheap at any length.

@@ -2,27 +2,63 @@ import { type Project, projectSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
 import { api, sendSnapshot } from "../lib/api.ts";
+import { enqueue, outboxLoaded, withPendingProjects } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { loadScope, parseProject, projectsScope } from "../lib/snapshots.ts";
 
 /**
  * The projects: read from the persisted replica, then the server's snapshot, then kept
- * current by the change feed (live-sync.ts). Writes go through the outbox (outbox.ts),
- * whose transactions show them at once and settle them with the server's rows.
+ * current by the change feed (sync/live-sync.ts). A write (`insert`, `update`, `delete`)
+ * is handed to the durable outbox: the handler waits only until the write is stored in
+ * this browser, never for the server, so a write on its way holds nothing back. The
+ * outbox shows the write in the synced store as the user made it (in every tab), and
+ * puts the server's row in when it answers. Unsent writes lie over every snapshot read.
  */
 export const projectsCollection = createCollection(
   queryCollectionOptions({
     id: "projects",
     queryKey: ["projects"],
-    queryFn: () =>
-      loadScope(
+    queryFn: async () => {
+      await outboxLoaded();
+      const rows = await loadScope(
         projectsScope,
         parseProject,
         () => sendSnapshot(() => api.projects.$get()),
         () => void projectsCollection.utils.refetch(),
-      ),
+      );
+      return withPendingProjects(rows);
+    },
     queryClient,
     getKey: (project: Project) => project.id,
     schema: projectSchema,
+    onInsert: async ({ transaction }) => {
+      await Promise.all(
+        transaction.mutations.map((mutation) =>
+          enqueue({ kind: "createProject", project: mutation.modified }),
+        ),
+      );
+      return { refetch: false };
+    },
+    onUpdate: async ({ transaction }) => {
+      await Promise.all(
+        transaction.mutations.map((mutation) =>
+          enqueue({
+            kind: "updateProject",
+            project: mutation.modified,
+            before: mutation.original,
+            baseVersion: mutation.original.version,
+          }),
+        ),
+      );
+      return { refetch: false };
+    },
+    onDelete: async ({ transaction }) => {
+      await Promise.all(
+        transaction.mutations.map((mutation) =>
+          enqueue({ kind: "deleteProject", project: mutation.original }),
+        ),
+      );
+      return { refetch: false };
+    },
   }),
 );

@@ -7,6 +7,8 @@ import {
 } from "../collections/messages.ts";
 import { projectsCollection } from "../collections/projects.ts";
 import { startFeed } from "../lib/feed.ts";
+import { pendingWrites } from "../lib/outbox.ts";
+import { overlayPending } from "../lib/outbox-rules.ts";
 import { replica, replicaFeedPosition } from "../lib/replica.ts";
 import {
   firstSnapshotPosition,
@@ -17,6 +19,7 @@ import {
   scopeOf,
   scopeState,
 } from "../lib/snapshots.ts";
+import { takesOver, type Versioned } from "../lib/version-merge.ts";
 
 /**
  * Keeps the collections equal to the database, and the persisted replica equal to the
@@ -29,19 +32,15 @@ import {
 /** The newest feed position this tab has: where the feed resumes if this tab leads. */
 let feedPosition: bigint | undefined;
 
-interface Versioned {
-  id: string;
-  version: number;
-}
-
 interface SyncedCollection<T extends Versioned> {
   get(key: string): T | undefined;
   utils: { writeUpsert(row: T): Promise<void>; writeDelete(key: string): Promise<void> };
 }
 
 /**
- * `confirms`: the answer to this tab's own write, which must reach the synced store even
- * at the same version (the optimistic row is dropped when the write settles).
+ * `confirms`: the answer to this browser's own write, which replaces the user's row even
+ * at the same version. A row this browser still has unsent writes to is shown with them
+ * laid over (a pending rename keeps its name, a pending delete keeps it hidden).
  */
 function upsertRow<T extends Versioned>(
   key: string,
@@ -52,8 +51,15 @@ function upsertRow<T extends Versioned>(
   const current = collection.get(row.id);
   if (current && current.version > row.version) return Promise.resolve();
   replica.put(key, row);
-  if (!confirms && current && current.version === row.version) return Promise.resolve();
-  return collection.utils.writeUpsert(row);
+  if (!takesOver(current, row, confirms)) return Promise.resolve();
+  const shown = overlayPending(row, pendingWrites(row.id));
+  if (!shown) return Promise.resolve();
+  try {
+    return collection.utils.writeUpsert(shown);
+  } catch {
+    // A collection not loaded in this tab takes no direct write: its loader reads the row later.
+    return Promise.resolve();
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Message, messageSchema } from "@tandem/shared";
 import { messagesCollection } from "../collections/messages.ts";
 import { streamsCollection } from "../collections/streams.ts";
-import { api, openStream, send } from "../lib/api.ts";
+import { ApiRequestError, api, openStream, send } from "../lib/api.ts";
 import { type ChatChunk, isMessageChunk, readChatChunks } from "../lib/ui-message-stream.ts";
 import { syncMessage } from "./live-sync.ts";
 
@@ -144,7 +144,8 @@ function follow(id: string, projectId: string, stream: () => Promise<ReplyReader
 
 /**
  * Waits until no reply this tab follows in the project is still being written: the
- * server writes one reply at a time per project, so a new message waits its turn.
+ * server writes one reply at a time per project, so a new message waits its turn. Only
+ * its own project's writes wait with it (the outbox orders writes per project).
  */
 async function repliesEnded(projectId: string): Promise<void> {
   const running = [...following.values()].filter((f) => f.projectId === projectId).map((f) => f.ended);
@@ -153,10 +154,10 @@ async function repliesEnded(projectId: string): Promise<void> {
 
 /**
  * Starts the reply to a user message: `POST /api/chat` stores the message and answers
- * the reply's stream. Resolves once the message is stored (the stream's first rows);
- * the reply goes on streaming in the background. Throws if the server refuses.
+ * the reply's stream. Answers the stored message (the stream's first rows); the reply
+ * goes on streaming in the background. Throws if the server refuses.
  */
-export async function sendChatMessage(message: Message): Promise<void> {
+export async function sendChatMessage(message: Message): Promise<Message> {
   await repliesEnded(message.projectId);
   const response = await openStream(() =>
     api.chat.$post({
@@ -166,15 +167,18 @@ export async function sendChatMessage(message: Message): Promise<void> {
       },
     }),
   );
-  if (!response?.body) return;
+  if (!response?.body) throw new ApiRequestError(0, "network", "The reply's stream did not open");
   const reader = new ReplyReader(message.projectId);
   const chunks = readChatChunks(response.body);
   // Read up to the stored user message, so the send is confirmed before we return.
-  for (;;) {
+  let stored: Message | undefined;
+  while (!stored) {
     const next = await chunks.next();
     if (next.done) break;
     reader.handle(next.value);
-    if (isMessageChunk(next.value) && next.value.data.id === message.id) break;
+    if (isMessageChunk(next.value) && next.value.data.id === message.id) {
+      stored = messageSchema.parse(next.value.data);
+    }
   }
   if (reader.replyId) {
     follow(reader.replyId, message.projectId, async () => {
@@ -182,6 +186,9 @@ export async function sendChatMessage(message: Message): Promise<void> {
       return reader;
     });
   }
+  if (!stored)
+    throw new ApiRequestError(0, "network", "The reply's stream ended before the message was stored");
+  return stored;
 }
 
 /** Follows a reply that is being written (after a reload, or from another tab). */

@@ -1,12 +1,12 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
-import { useOutbox } from "../../app/useOutbox.ts";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { retryMessage, sendMessage } from "./actions.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
@@ -41,7 +41,7 @@ export function Chat({ projectId }: { projectId: string }) {
   const outbox = useOutbox();
   const views = mergeFailedSends(
     messages.data.map((message): MessageView => {
-      if (!message.$hasPendingWrites) return { message, status: message.status };
+      if (!outbox.pending(message.id)) return { message, status: message.status };
       const error = outbox.online ? outbox.failure(message.id) : undefined;
       return error
         ? { message, status: "failed", failure: { error, retry: retryNow } }

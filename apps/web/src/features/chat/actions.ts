@@ -2,26 +2,22 @@ import { type Message, textParts } from "@tandem/shared";
 import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-writes.ts";
 import { messagesCollection } from "../../collections/messages.ts";
 import { newId } from "../../lib/ids.ts";
-import { enqueue } from "../../sync/outbox.ts";
 
 /** Sends a message: it shows in the chat at once, pending until the server has it. */
 export function sendMessage(projectId: string, content: string): string {
   const now = new Date().toISOString();
   const id = newId();
-  void enqueue({
-    kind: "sendMessage",
-    message: {
-      id,
-      projectId,
-      role: "user",
-      content,
-      parts: textParts(content),
-      status: "complete",
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
+  messagesCollection(projectId).insert({
+    id,
+    projectId,
+    role: "user",
+    content,
+    parts: textParts(content),
+    status: "complete",
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
   });
   return id;
 }
@@ -30,5 +26,6 @@ export function sendMessage(projectId: string, content: string): string {
 export function retryMessage(write: FailedWrite): void {
   forgetFailedWrite(write.key);
   const message = write.row as Message;
-  if (!messagesCollection(write.projectId).has(message.id)) void enqueue({ kind: "sendMessage", message });
+  const messages = messagesCollection(write.projectId);
+  if (!messages.has(message.id)) messages.insert(message);
 }

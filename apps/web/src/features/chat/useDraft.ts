@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
+import { storageNames } from "../../lib/storage-names.ts";
 
-const keyOf = (projectId: string) => `tandem:draft:${projectId}`;
+const keyOf = storageNames.draft;
 
 function read(key: string): string {
   try {

@@ -1,13 +1,13 @@
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { Link, useLocation, useRoute } from "wouter";
-import { ConnectionStatus } from "../../app/ConnectionStatus.tsx";
-import { useEditing } from "../../app/editing.tsx";
-import { useOutbox } from "../../app/useOutbox.ts";
 import { failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
+import { ConnectionStatus } from "../connection/ConnectionStatus.tsx";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { createProject, retryProjectWrite } from "./actions.ts";
+import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectNav() {
@@ -67,9 +67,9 @@ export function ProjectNav() {
         )}
         <ul>
           {projects.data.map((project) => {
-            const failure =
-              project.$hasPendingWrites && outbox.online ? outbox.failure(project.id) : undefined;
-            const status = failure ? "failed" : project.$hasPendingWrites ? "pending" : "saved";
+            const pending = outbox.pending(project.id);
+            const failure = pending && outbox.online ? outbox.failure(project.id) : undefined;
+            const status = failure ? "failed" : pending ? "pending" : "saved";
             return (
               <li key={project.id} data-status={status} className={failure ? "failed" : undefined}>
                 <Link

@@ -2,12 +2,13 @@ import type { Project } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { Link, useLocation } from "wouter";
-import { useEditing } from "../../app/editing.tsx";
 import { failedWriteKey, failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { Chat } from "../chat/Chat.tsx";
+import { useOutbox } from "../connection/useOutbox.ts";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
 import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
+import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectView({ projectId }: { projectId: string }) {
@@ -19,11 +20,13 @@ export function ProjectView({ projectId }: { projectId: string }) {
       q.from({ f: failedWrites }).where(({ f }) => eq(f.key, failedWriteKey("project", "insert", projectId))),
   });
 
+  const outbox = useOutbox();
+
   const project = projects.data[0];
   if (project) {
     return (
       <section className="project" aria-labelledby="project-title" key={project.id}>
-        <ProjectHeader project={project} pending={project.$hasPendingWrites} />
+        <ProjectHeader project={project} pending={outbox.pending(project.id)} />
         <Chat projectId={project.id} />
       </section>
     );

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from "react";
-import { outboxState } from "../sync/outbox.ts";
+import { outboxState } from "../../sync/outbox.ts";
 
 function subscribe(listener: () => void) {
   const stop = outboxState.subscribe(listener);
@@ -14,8 +14,13 @@ function subscribe(listener: () => void) {
 
 const snapshot = () => `${outboxState.version()}:${navigator.onLine}`;
 
-/** The unsent writes, and whether the browser is online; re-renders when either changes. */
+/** The unsent writes (which rows wait, which failed), and whether the browser is online; re-renders when either changes. */
 export function useOutbox() {
   useSyncExternalStore(subscribe, snapshot);
-  return { count: outboxState.count(), failure: outboxState.failure, online: navigator.onLine };
+  return {
+    count: outboxState.count(),
+    pending: outboxState.pending,
+    failure: outboxState.failure,
+    online: navigator.onLine,
+  };
 }

@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from "react";
-import { feedStatus, onFeedStatus } from "../lib/feed.ts";
+import { feedStatus, onFeedStatus } from "../../lib/feed.ts";
 
 const labels = { online: "Online", reconnecting: "Reconnecting", offline: "Offline" } as const;
 
