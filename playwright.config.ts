@@ -1,18 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import { chromiumLaunchOptions } from "@tandem/testing/chromium";
 
 const isCI = Boolean(process.env.CI);
 const port = Number(process.env.E2E_PORT || 3100);
-// The assistant's model: a scripted OpenAI-compatible server (e2e/scripted-model.ts).
+// The assistant's model: the scripted OpenAI-compatible server (packages/testing).
 const modelPort = port + 99;
 const baseURL = `http://127.0.0.1:${port}`;
 const databaseUrl = process.env.DATABASE_URL || undefined;
-
-// The bundled browser cannot be downloaded here; Debian's chromium works.
-const chromiumPath =
-  process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
 
 /**
  * A fresh PGlite directory for this run. The runner makes it once and exports it, so the
@@ -52,22 +49,13 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: chromiumPath,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
+        launchOptions: chromiumLaunchOptions,
       },
     },
   ],
   webServer: [
     {
-      command: "node --import tsx e2e/scripted-model.ts",
+      command: "node --import tsx packages/testing/src/scripted-model/main.ts",
       url: `http://127.0.0.1:${modelPort}/health`,
       reuseExistingServer: !isCI,
       env: { PORT: String(modelPort), TOKEN_DELAY_MS: "40" },

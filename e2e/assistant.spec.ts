@@ -110,17 +110,17 @@ test("a reply that fails mid-stream says why, keeps its text, and Retry writes i
 }) => {
   await page.goto("/");
   const projectId = await app.createProject(uniqueName("Failing"));
-  await app.sendMessage("This breaks [fail]");
+  await app.sendMessage("This breaks [tokens:8] [crash:4] [once]");
 
   const reply = app.log.locator('article[data-role="assistant"]');
   await expect(reply).toHaveAttribute("data-status", "error", { timeout: 15_000 });
   await expect(reply).toContainText("The reply failed");
-  await expect(reply.locator(".message-body")).toContainText("Scripted");
+  await expect(reply.locator(".message-body")).toContainText("word4");
   await expect.poll(async () => (await store.messages(projectId))[1]?.status).toBe("error");
 
   await reply.getByRole("button", { name: "Retry", exact: true }).click();
   await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
-  await expect(reply).toContainText("You said: This breaks [fail]");
+  await expect(reply).toContainText("word8");
   await expect(reply.getByRole("button", { name: "Retry" })).toHaveCount(0);
   const stored = await store.messages(projectId);
   expect(stored.map((m) => [m.role, m.status])).toEqual([

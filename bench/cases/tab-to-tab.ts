@@ -40,7 +40,7 @@ export const tabToTab: BenchCase = {
       const samples: number[] = [];
       const count = quick ? 20 : 100;
       for (let i = -2; i < count; i++) {
-        const text = `tab ${i} ${randomUUID().slice(0, 8)}`;
+        const text = `tab ${i} ${randomUUID().slice(0, 8)} [tokens:1]`;
         await composer.fill(text);
         await watch(b, text);
         const before = (await readProbe(a)).sends.length;

@@ -51,7 +51,7 @@ export const databaseEnv = (database: Database): Record<string, string> =>
 export async function startModel(): Promise<{ url: string; child: Child }> {
   const port = await freePort(4100);
   const child = await startNode(
-    join(repoRoot, "bench/scripted-model.ts"),
+    join(repoRoot, "packages/testing/src/scripted-model/main.ts"),
     { PORT: String(port), TOKEN_DELAY_MS: "5" },
     `http://127.0.0.1:${port}/health`,
   );

@@ -1,14 +1,14 @@
-import { type ScriptedModel, startScriptedModel } from "@tandem/scripted-model";
+import { type ScriptedModel, startScriptedModel } from "@tandem/testing/scripted-model";
 import { afterAll, beforeAll } from "vitest";
 import { type ChatModel, chatModel } from "../src/assistant/model.ts";
 
-export { scriptedText } from "@tandem/scripted-model";
+export { scriptedText } from "@tandem/testing/scripted-model";
 
 /** The scripted model as the app sees it (a model like any), and what the test may ask of it. */
 export type TestModel = ChatModel & Pick<ScriptedModel, "release" | "callsFor" | "promptFor" | "requests">;
 
 /**
- * Starts the scripted OpenAI-compatible model (packages/scripted-model) before the calling
+ * Starts the scripted OpenAI-compatible model (packages/testing/src/scripted-model) before the calling
  * block's first test and stops it after its last. The app reaches it through AI_BASE_URL's
  * provider, as it would a real model; its script grammar is in script.ts there. Call it
  * before `useTestServer`, so the model is up before the app and stops after it.

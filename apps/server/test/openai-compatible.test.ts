@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type ScriptedModel, scriptedText, startScriptedModel } from "@tandem/scripted-model";
+import { type ScriptedModel, scriptedText, startScriptedModel } from "@tandem/testing/scripted-model";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";

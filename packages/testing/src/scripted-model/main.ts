@@ -1,6 +1,6 @@
 /**
  * The scripted model as a process of its own, for the e2e suite and the bench:
- * `node --import tsx packages/scripted-model/src/main.ts` with PORT and TOKEN_DELAY_MS
+ * `node --import tsx packages/testing/src/scripted-model/main.ts` with PORT and TOKEN_DELAY_MS
  * (the pace when a script sets no `[delay:MS]`).
  */
 import { startScriptedModel } from "./server.ts";
