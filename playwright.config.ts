@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 import { chromiumLaunchOptions } from "@tandem/testing/chromium";
+import { TOKEN_DELAY_MS } from "./e2e/pace.ts";
 
 const isCI = Boolean(process.env.CI);
 const port = Number(process.env.E2E_PORT || 3100);
@@ -58,7 +59,7 @@ export default defineConfig({
       command: "node --import tsx packages/testing/src/scripted-model/main.ts",
       url: `http://127.0.0.1:${modelPort}/health`,
       reuseExistingServer: !isCI,
-      env: { PORT: String(modelPort), TOKEN_DELAY_MS: "40" },
+      env: { PORT: String(modelPort), TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
     },
     {
       command: "node --import tsx apps/server/src/index.ts",

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, test, uniqueName } from "./fixtures.ts";
+import { expect, expectsLongReply, test, uniqueName } from "./fixtures.ts";
 
 /**
  * The texts the first element matching `selector` shows while it changes, sampled every
@@ -75,6 +75,7 @@ test("a reload in the middle of a reply shows the text so far and keeps streamin
 }) => {
   await page.goto("/");
   const projectId = await app.createProject(uniqueName("Reloading"));
+  const untilComplete = expectsLongReply();
   await app.sendMessage("Keep going [long]");
   const reply = app.log.locator('article[data-role="assistant"]');
   await expect(reply).toContainText("word10");
@@ -83,7 +84,7 @@ test("a reload in the middle of a reply shows the text so far and keeps streamin
   await expect(reply).toHaveAttribute("data-status", "streaming");
   await expect(reply).toContainText("word10");
   await expect(reply).toContainText("word30");
-  await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+  await expect(reply).toHaveAttribute("data-status", "complete", untilComplete);
   await expect(reply).toContainText("word200");
   await expect.poll(async () => (await store.messages(projectId))[1]?.status).toBe("complete");
 });
@@ -91,6 +92,7 @@ test("a reload in the middle of a reply shows the text so far and keeps streamin
 test("another tab on the project follows a reply that is being written", async ({ app, page, context }) => {
   await page.goto("/");
   await app.createProject(uniqueName("Two tabs"));
+  const untilComplete = expectsLongReply();
   await app.sendMessage("For both tabs [long]");
   await expect(app.log.locator('article[data-role="assistant"]')).toContainText("word3");
 
@@ -99,7 +101,7 @@ test("another tab on the project follows a reply that is being written", async (
   const otherReply = other.getByRole("log", { name: "Messages" }).locator('article[data-role="assistant"]');
   await expect(otherReply).toHaveAttribute("data-status", "streaming");
   await expect(otherReply).toContainText("word40");
-  await expect(otherReply).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+  await expect(otherReply).toHaveAttribute("data-status", "complete", untilComplete);
   await other.close();
 });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type APIRequestContext, test as base, expect, type Locator, type Page } from "@playwright/test";
 import postgres from "postgres";
 import type { Message, Project } from "../packages/shared/src/index.ts";
+import { LONG_REPLY_MS } from "./pace.ts";
 
 export { expect };
 
@@ -250,31 +251,68 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   },
 });
 
+/** What a test may wait for a server it starts to answer /api/health, and to stop. */
+const SERVER_START_MS = 60_000;
+const SERVER_STOP_MS = 15_000;
+
+/**
+ * Gives the running test `ms` more on top of its timeout, for a set-up it starts itself
+ * (a server, a long reply): the suite's 30 s is for the test's own steps, and a busy
+ * machine (CI beside a bench) can spend most of it starting a server.
+ */
+export function allowFor(ms: number): void {
+  test.info().setTimeout(test.info().timeout + ms);
+}
+
+/**
+ * A `[long]` reply is part of this test: its timeout grows by three times the reply's
+ * length, and the answer is the timeout to wait for the reply's end with.
+ */
+export function expectsLongReply(): { timeout: number } {
+  allowFor(3 * LONG_REPLY_MS);
+  return { timeout: 3 * LONG_REPLY_MS };
+}
+
 /**
  * A Tandem server of a test's own on `port`, so it can be stopped without stopping the
  * suite's, or run beside it as a second instance. `DATA_DIR: "fresh"` gives it a new
- * PGlite directory (removed when it stops).
+ * PGlite directory (removed when it stops). The test's timeout grows by what starting and
+ * stopping it may take; it is ready when /api/health answers.
  */
 export async function startOwnServer(
   port: number,
   env: Record<string, string>,
 ): Promise<{ stop: () => Promise<void> }> {
+  allowFor(SERVER_START_MS + SERVER_STOP_MS);
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
     env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
     stdio: "ignore",
   });
-  await expect
-    .poll(async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status, {
-      timeout: 30_000,
-    })
-    .toBe(200);
-  return {
-    async stop() {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
+      const killed = setTimeout(() => child.kill("SIGKILL"), SERVER_STOP_MS - 1_000);
       await exited;
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+      clearTimeout(killed);
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    await expect
+      .poll(
+        async () => {
+          if (child.exitCode !== null)
+            throw new Error(`The server on port ${port} exited (${child.exitCode})`);
+          return (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status;
+        },
+        { timeout: SERVER_START_MS },
+      )
+      .toBe(200);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
 }

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { expect, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
+import { expect, expectsLongReply, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
 
 /** A second browser (its own storage and feed connection), opened on the app. */
 async function secondBrowser(context: BrowserContext, path = "/"): Promise<{ page: Page; app: TandemApp }> {
@@ -76,6 +76,7 @@ test("a message and its streaming reply in one browser are followed live in the 
   const other = await secondBrowser(context, `/projects/${project.id}`);
   await expect(other.app.heading(project.name)).toBeVisible();
 
+  const untilComplete = expectsLongReply();
   const text = `Live ${uniqueName("hello")} [long]`;
   const removals = await watchRemovals(page, text);
   await app.sendMessage(text);
@@ -84,7 +85,7 @@ test("a message and its streaming reply in one browser are followed live in the 
   const reply = other.app.log.locator('article[data-role="assistant"]');
   await expect(reply).toHaveAttribute("data-status", "streaming");
   await expect(reply).toContainText("word20");
-  await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+  await expect(reply).toHaveAttribute("data-status", "complete", untilComplete);
   await expect(reply).toContainText("word200");
   expect(await removals()).toBe(0);
   await other.page.context().close();

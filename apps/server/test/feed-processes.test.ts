@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 import { FeedReader } from "./feed.ts";
-import { type RunningServer, startServer } from "./processes.ts";
+import { type RunningServer, SERVER_START_MS, startServer } from "./processes.ts";
 import { deltaText, SseReader } from "./sse.ts";
 
 async function send(server: RunningServer, method: string, path: string, body?: unknown) {
@@ -34,7 +34,7 @@ describe.skipIf(!backends.includes("postgres"))("two server processes on one Pos
       ASSISTANT_TOKEN_DELAY_MS: "20",
     };
     servers.push(...(await Promise.all([startServer(env), startServer(env)])));
-  }, 60_000);
+  }, SERVER_START_MS + 30_000);
 
   afterAll(async () => {
     for (const server of servers) {
