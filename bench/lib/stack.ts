@@ -14,7 +14,7 @@ export type Database =
   | { kind: "postgres"; url: string; sql: postgres.Sql };
 
 export interface Stack {
-  /** The Tandem server, e.g. http://127.0.0.1:4100 */
+  /** The Tandem server, e.g. http://127.0.0.1:4100 (BENCH_PORT) */
   url: string;
   server: Child;
   modelUrl: string;
@@ -49,7 +49,7 @@ export const databaseEnv = (database: Database): Record<string, string> =>
   database.kind === "postgres" ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir };
 
 export async function startModel(): Promise<{ url: string; child: Child }> {
-  const port = await freePort(4100);
+  const port = await freePort();
   const child = await startNode(
     join(repoRoot, "packages/testing/src/scripted-model/main.ts"),
     { PORT: String(port), TOKEN_DELAY_MS: "5" },
@@ -64,7 +64,7 @@ export async function startStack(
 ): Promise<Stack> {
   const database = await freshDatabase();
   const model = await startModel();
-  const port = await freePort(4100);
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = await startNode(
     join(repoRoot, "apps/server/src/index.ts"),
