@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { apiThroughput } from "./cases/api-throughput.ts";
 import { bundle } from "./cases/bundle.ts";
 import { coldOpen } from "./cases/cold-open.ts";
+import { crossProject } from "./cases/cross-project.ts";
 import { feedFanOut } from "./cases/feed-fan-out.ts";
 import { scaling } from "./cases/scaling.ts";
 import { sendToPaint } from "./cases/send-to-paint.ts";
@@ -30,6 +31,7 @@ const cases: BenchCase[] = [
   coldOpen,
   sendToPaint,
   tabToTab,
+  crossProject,
   tokenToPaint,
   scaling,
   writeAmplification,

@@ -29,6 +29,8 @@ export interface Probe {
   statuses: Array<{ t: number; status: string }>;
   events: Array<{ t: number; data: string }>;
   longTasks: Array<{ start: number; duration: number }>;
+  fetchedRows: Array<{ t: number; rows: number }>;
+  countsPending: number;
 }
 
 export function readProbe(page: Page): Promise<Probe> {
@@ -44,6 +46,8 @@ export function readProbe(page: Page): Promise<Probe> {
       statuses: b.statuses,
       events: b.events,
       longTasks: b.longTasks,
+      fetchedRows: b.fetchedRows,
+      countsPending: b.countsPending,
     };
   });
 }
