@@ -22,15 +22,15 @@ async function goTo(page: Page, name: string) {
  */
 async function sendAndConfirm(page: Page, text: string): Promise<number> {
   await composer(page).fill(text);
+  // No named functions inside: tsx would wrap them in a helper the page does not have.
   await page.evaluate((t) => {
     const w = window as unknown as { __confirmed?: Promise<number> };
     w.__confirmed = new Promise<number>((resolve) => {
-      const confirmed = () =>
-        [...document.querySelectorAll('[role="log"] article[data-role="user"][data-status="complete"]')].some(
-          (article) => article.textContent?.includes(t),
-        );
       const observer = new MutationObserver(() => {
-        if (!confirmed()) return;
+        const articles = document.querySelectorAll(
+          '[role="log"] article[data-role="user"][data-status="complete"]',
+        );
+        if (![...articles].some((article) => article.textContent?.includes(t))) return;
         observer.disconnect();
         resolve(performance.now());
       });
