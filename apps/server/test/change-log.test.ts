@@ -390,6 +390,8 @@ describe.each(backends)("the change log on %s", (kind) => {
       const reader = new SseReader(await postChat(server, project.id, script("[hang:1]")));
       const replyId = await startOf(reader);
       await reader.until((chunk) => chunk.type === "text-delta");
+      // The token's flush is in the log before the sweep: what follows is the sweep's alone.
+      await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
       await db()
         .update(runningProcesses)
         .set({ heartbeatAt: sql`now() - interval '1 hour'` })

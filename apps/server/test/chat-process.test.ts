@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { type Message, messageSchema } from "@tandem/shared";
+import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
 import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
@@ -10,20 +10,14 @@ import { waitFor } from "./chat.ts";
 import { type RunningServer, repoRoot, SERVER_START_MS, startServer } from "./processes.ts";
 import { deltaText, SseReader, shape } from "./sse.ts";
 
-async function json(server: RunningServer, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as unknown };
-}
-
 async function reply(server: RunningServer, projectId: string): Promise<Message | undefined> {
-  const { body } = await json(server, "GET", `/api/projects/${projectId}/messages`);
+  const response = await server.api.projects[":id"].messages.$get({
+    param: { id: projectId },
+    query: { limit: String(MESSAGES_PAGE_MAX) },
+  });
   return messageSchema
     .array()
-    .parse(body)
+    .parse(await response.json())
     .find((message) => message.role === "assistant");
 }
 
@@ -58,13 +52,11 @@ describe.each(backends)("the server process on %s", (kind) => {
 
   /** A project and a chat message on `server`; answers the reply's stream, read up to some text. */
   async function chatOn(server: RunningServer, content: string) {
-    const project = await json(server, "POST", "/api/projects", { id: randomUUID(), name: "Crash test" });
+    const projectId = randomUUID();
+    const project = await server.api.projects.$post({ json: { id: projectId, name: "Crash test" } });
     expect(project.status).toBe(201);
-    const projectId = (project.body as { id: string }).id;
-    const response = await fetch(`${server.url}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ projectId, message: { id: randomUUID(), content } }),
+    const response = await server.api.chat.$post({
+      json: { projectId, message: { id: randomUUID(), content } },
     });
     const stream = new SseReader(response);
     let deltas = 0;
@@ -97,7 +89,9 @@ describe.each(backends)("the server process on %s", (kind) => {
       expect(ended.content.length).toBeGreaterThanOrEqual(partial.content.length);
       expect(ended.content.length).toBeLessThan(full.length);
       expect(full.startsWith(ended.content)).toBe(true);
-      expect((await fetch(`${second.url}/api/chat/${ended.id}/stream`)).status).toBe(204);
+      expect(
+        (await second.api.chat[":messageId"].stream.$get({ param: { messageId: ended.id } })).status,
+      ).toBe(204);
     },
     2 * SERVER_START_MS + 30_000,
   );

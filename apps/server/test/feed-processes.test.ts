@@ -72,15 +72,15 @@ describe.skipIf(!backends.includes("postgres"))("two server processes on one Pos
     const project = await send(a(), "POST", "/api/projects", { id: randomUUID(), name: "Chat" });
     const content = "Tell me about the release plan, in detail please.";
     const writer = new SseReader(
-      await fetch(`${a().url}/api/chat`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ projectId: project.body.id, message: { id: randomUUID(), content } }),
+      await a().api.chat.$post({
+        json: { projectId: project.body.id, message: { id: randomUUID(), content } },
       }),
     );
     const start = await writer.next();
     if (start?.type !== "start" || !start.messageId) throw new Error("No start chunk");
-    const follower = new SseReader(await fetch(`${b().url}/api/chat/${start.messageId}/stream`));
+    const follower = new SseReader(
+      await b().api.chat[":messageId"].stream.$get({ param: { messageId: start.messageId } }),
+    );
     const chunks = await follower.rest();
     await writer.rest();
     expect(deltaText(chunks)).toBe(offlineReply(content));

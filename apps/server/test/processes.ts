@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { hc } from "hono/client";
+import type { ApiType } from "../src/app.ts";
 import { waitFor } from "./chat.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -13,6 +15,8 @@ export const SERVER_START_MS = 60_000;
 
 export interface RunningServer {
   url: string;
+  /** The typed client on its API. */
+  api: ReturnType<typeof hc<ApiType>>;
   child: ChildProcess;
   output: () => string;
 }
@@ -53,5 +57,5 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     },
     { timeoutMs: SERVER_START_MS, everyMs: 50 },
   );
-  return { url, child, output: () => output };
+  return { url, api: hc<ApiType>(`${url}/api`), child, output: () => output };
 }
