@@ -11,10 +11,10 @@
  * server's database in batches, in seconds; they skip the change log, so a tab that
  * already shows the project sees them after a reload.
  */
-import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import postgres from "postgres";
-import { Api, seedText } from "./lib/api.ts";
+import { createDb } from "@tandem/db/client";
+import { Api } from "./lib/api.ts";
+import { insertMessages } from "./lib/bulk-seed.ts";
 
 const { values } = parseArgs({
   options: {
@@ -58,33 +58,14 @@ const seconds = (performance.now() - started) / 1000;
 console.error(`Seeded "${project.name}": ${count.toLocaleString("en")} messages in ${seconds.toFixed(1)} s.`);
 console.log(`${url}/projects/${project.id}`);
 
-/** The project through the API, its messages in batched INSERTs, oldest first, the newest now. */
+/** The project through the API (so open tabs see it), its messages straight into the tables. */
 async function seedInDatabase(url: string) {
   const project = await api.createProject(name);
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const handle = createDb({ DATABASE_URL: url });
   try {
-    const end = Date.now();
-    const batch = 5_000;
-    for (let from = 0; from < count; from += batch) {
-      const rows = Array.from({ length: Math.min(batch, count - from) }, (_, k) => {
-        const i = from + k;
-        const content = seedText(i);
-        const at = new Date(end - (count - i));
-        return {
-          id: randomUUID(),
-          project_id: project.id,
-          role: "user",
-          content,
-          parts: sql.json([{ type: "text", text: content }]),
-          created_at: at,
-          updated_at: at,
-        };
-      });
-      await sql`insert into messages ${sql(rows)}`;
-      progress(from + rows.length);
-    }
+    await insertMessages(handle.db, project.id, count, progress);
   } finally {
-    await sql.end({ timeout: 5 });
+    await handle.close();
   }
   return project;
 }

@@ -145,6 +145,7 @@ export async function persistedSamples(page: Page, newest: string, count: number
 
 export const coldOpen: BenchCase = {
   name: "cold-open",
+  sizes: (quick) => [quick ? 2_000 : 10_000],
   async run({ browser, stack, fixtures, quick }) {
     const size = quick ? 2_000 : 10_000;
     const { project, newest } = await fixtures.project(size);

@@ -72,8 +72,9 @@ function collectionWrites(page: Page, from = 0): Promise<number[]> {
  */
 export const scaling: BenchCase = {
   name: "scaling",
+  sizes: (quick) => (quick ? [1_000, 20_000] : [1_000, 10_000, 100_000]),
   async run({ browser, stack, api, fixtures, quick, feed }) {
-    const sizes = quick ? [1_000, 20_000] : [1_000, 10_000, 100_000];
+    const sizes = scaling.sizes?.(quick) ?? [];
     const largest = sizes.at(-1) ?? 0;
     const source = feed ? "feed event → DOM" : "reply's final row → DOM";
     const rows: Row[] = [];

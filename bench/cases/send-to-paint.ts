@@ -25,6 +25,7 @@ export async function sendAndMeasure(page: Page, text: string): Promise<number> 
 
 export const sendToPaint: BenchCase = {
   name: "send-to-paint",
+  sizes: (quick) => [quick ? 2_000 : 10_000],
   async run({ browser, stack, fixtures, quick }) {
     const size = quick ? 2_000 : 10_000;
     const sends = quick ? 20 : 100;

@@ -22,6 +22,7 @@ async function waitOnline(page: Page) {
  */
 export const tabToTab: BenchCase = {
   name: "tab-to-tab",
+  sizes: () => [1_000],
   async run({ browser, stack, fixtures, quick, feed }) {
     const label = "tab-to-tab (1k msgs)";
     const target = `p50 ≤ ${P50_TARGET_MS}, p99 ≤ ${P99_TARGET_MS} ms`;

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DbEnv } from "@tandem/db/client";
 import postgres from "postgres";
 import { type Child, freePort, onCleanup, startNode } from "./processes.ts";
 
@@ -60,9 +61,17 @@ export async function startModel(): Promise<{ url: string; child: Child }> {
 
 /** Starts Tandem's own server (`apps/server/src/index.ts`) on a free port, against `database`. */
 export async function startStack(
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  options: {
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+    /** Writes into the fresh database before the server opens it (PGlite allows one process). */
+    seed?: (env: DbEnv) => Promise<void>;
+  } = {},
 ): Promise<Stack> {
   const database = await freshDatabase();
+  await options.seed?.(
+    database.kind === "postgres" ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir },
+  );
   const model = await startModel();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
