@@ -3,41 +3,56 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type APIRequestContext, test as base, expect, type Locator, type Page } from "@playwright/test";
+import { test as base, expect, type Locator, type Page } from "@playwright/test";
+import { hc } from "hono/client";
 import postgres from "postgres";
-import type { Message, Project } from "../packages/shared/src/index.ts";
+import type { ApiType } from "../apps/server/src/app.ts";
+import {
+  MESSAGES_PAGE_MAX,
+  type Message,
+  messageSchema,
+  type Project,
+  projectSchema,
+} from "../packages/shared/src/index.ts";
 import { LONG_REPLY_MS } from "./pace.ts";
 
 export { expect };
 
-/** Seeds and reads rows through the real API, as any client would. */
+/** Seeds and reads rows through the real API with the typed client, as the web app does. */
 export class Api {
-  constructor(private readonly request: APIRequestContext) {}
+  private readonly client: ReturnType<typeof hc<ApiType>>;
+
+  constructor(baseURL: string) {
+    this.client = hc<ApiType>(`${baseURL}/api`);
+  }
 
   async createProject(name: string): Promise<Project> {
-    const res = await this.request.post("/api/projects", { data: { id: randomUUID(), name } });
-    expect(res.status(), await res.text()).toBe(201);
-    return res.json();
+    const res = await this.client.projects.$post({ json: { id: randomUUID(), name } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return projectSchema.parse(await res.json());
   }
 
   async projects(): Promise<Project[]> {
-    const res = await this.request.get("/api/projects");
-    expect(res.status()).toBe(200);
-    return res.json();
+    const res = await this.client.projects.$get();
+    expect(res.status).toBe(200);
+    return projectSchema.array().parse(await res.json());
   }
 
   async createMessage(projectId: string, content: string): Promise<Message> {
-    const res = await this.request.post("/api/messages", {
-      data: { id: randomUUID(), projectId, role: "user", content },
+    const res = await this.client.messages.$post({
+      json: { id: randomUUID(), projectId, role: "user", content },
     });
-    expect(res.status(), await res.text()).toBe(201);
-    return res.json();
+    expect(res.status, await res.clone().text()).toBe(201);
+    return messageSchema.parse(await res.json());
   }
 
   async messages(projectId: string): Promise<Message[]> {
-    const res = await this.request.get(`/api/projects/${projectId}/messages`);
-    expect(res.status(), await res.text()).toBe(200);
-    return res.json();
+    const res = await this.client.projects[":id"].messages.$get({
+      param: { id: projectId },
+      query: { limit: String(MESSAGES_PAGE_MAX) },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return messageSchema.array().parse(await res.json());
   }
 }
 
@@ -231,8 +246,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  api: async ({ request }, use) => {
-    await use(new Api(request));
+  api: async ({ baseURL }, use) => {
+    await use(new Api(baseURL ?? ""));
   },
   app: async ({ page }, use, testInfo) => {
     // Uncaught errors in the page explain a blank screen better than a missing locator.
