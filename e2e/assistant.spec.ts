@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, expectsLongReply, test, uniqueName } from "./fixtures.ts";
+import { expect, expectsLongReply, modelRequests, test, uniqueName } from "./fixtures.ts";
 
 /**
  * The texts the first element matching `selector` shows while it changes, sampled every
@@ -41,6 +41,10 @@ test("a reply streams in, ends complete, and is stored with the same text", asyn
     ]);
   const [, stored] = await store.messages(projectId);
   expect(stored?.content).toContain("You said: Tell me three things");
+  // The model was asked with the instructions first and the user's message last.
+  const asked = (await modelRequests("Tell me three things")).at(-1);
+  expect(asked?.messages[0]?.role).toBe("system");
+  expect(asked?.messages.at(-1)).toEqual({ role: "user", content: "Tell me three things" });
   // Markdown is rendered, not shown raw.
   await expect(reply.locator('[data-streamdown="strong"]')).toHaveText("Scripted reply.");
   await expect(reply.getByRole("listitem")).toHaveCount(3);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test as base, expect, type Locator, type Page } from "@playwright/test";
+import type { ReceivedRequest } from "@tandem/testing/scripted-model";
 import { hc } from "hono/client";
 import postgres from "postgres";
 import type { ApiType } from "../apps/server/src/app.ts";
@@ -14,7 +15,7 @@ import {
   type Project,
   projectSchema,
 } from "../packages/shared/src/index.ts";
-import { LONG_REPLY_MS } from "./pace.ts";
+import { LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
 
 export { expect };
 
@@ -54,6 +55,13 @@ export class Api {
     expect(res.status, await res.clone().text()).toBe(200);
     return messageSchema.array().parse(await res.json());
   }
+}
+
+/** What the scripted model was asked by requests whose last user message is `text`. */
+export async function modelRequests(text: string): Promise<ReceivedRequest[]> {
+  const res = await fetch(`http://127.0.0.1:${MODEL_PORT}/requests?text=${encodeURIComponent(text)}`);
+  expect(res.status).toBe(200);
+  return res.json();
 }
 
 export type StoredProject = Pick<Project, "id" | "name" | "version">;

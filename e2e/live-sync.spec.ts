@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from "@playwright/test";
 import { expect, expectsLongReply, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
+import { APP_PORT } from "./suite.ts";
 
 /** A second browser (its own storage and feed connection), opened on the app. */
 async function secondBrowser(context: BrowserContext, path = "/"): Promise<{ page: Page; app: TandemApp }> {
@@ -171,7 +172,7 @@ test("a change made through one server instance shows in a browser connected to 
 }) => {
   const databaseUrl = process.env.DATABASE_URL;
   test.skip(!databaseUrl, "two instances share a Postgres; PGlite belongs to one process");
-  const port = Number(process.env.E2E_PORT || 3100) + 60;
+  const port = APP_PORT + 60;
   const second = await startOwnServer(port, { DATABASE_URL: databaseUrl as string });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);

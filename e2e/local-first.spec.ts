@@ -1,5 +1,6 @@
 import type { Page } from "@playwright/test";
 import { allowFor, expect, startOwnServer, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
+import { APP_PORT } from "./suite.ts";
 
 // These specs need the service worker: it is what opens the app with no network.
 test.use({ serviceWorkers: "allow" });
@@ -155,7 +156,7 @@ test("a half-typed draft survives a reload and is cleared after sending", async 
 });
 
 test("a reload with the server stopped still shows the last projects and messages", async ({ page }) => {
-  const port = Number(process.env.E2E_PORT || 3100) + 50;
+  const port = APP_PORT + 50;
   const server = await startOwnServer(port, {
     DATA_DIR: "fresh",
     DATABASE_URL: "",
