@@ -1,18 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import { chromiumLaunchOptions } from "@tandem/testing/chromium";
+import { APP_PORT, MODEL_PORT, TOKEN_DELAY_MS } from "./e2e/suite.ts";
 
 const isCI = Boolean(process.env.CI);
-const port = Number(process.env.E2E_PORT || 3100);
-// The assistant's model: a scripted OpenAI-compatible server (e2e/scripted-model.ts).
-const modelPort = port + 99;
-const baseURL = `http://127.0.0.1:${port}`;
+// The assistant's model is the scripted OpenAI-compatible server (packages/testing), on MODEL_PORT.
+const baseURL = `http://127.0.0.1:${APP_PORT}`;
 const databaseUrl = process.env.DATABASE_URL || undefined;
-
-// The bundled browser cannot be downloaded here; Debian's chromium works.
-const chromiumPath =
-  process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
 
 /**
  * A fresh PGlite directory for this run. The runner makes it once and exports it, so the
@@ -52,25 +48,16 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: chromiumPath,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
+        launchOptions: chromiumLaunchOptions,
       },
     },
   ],
   webServer: [
     {
-      command: "node --import tsx e2e/scripted-model.ts",
-      url: `http://127.0.0.1:${modelPort}/health`,
+      command: "node --import tsx packages/testing/src/scripted-model/main.ts",
+      url: `http://127.0.0.1:${MODEL_PORT}/health`,
       reuseExistingServer: !isCI,
-      env: { PORT: String(modelPort), TOKEN_DELAY_MS: "40" },
+      env: { PORT: String(MODEL_PORT), TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
     },
     {
       command: "node --import tsx apps/server/src/index.ts",
@@ -81,9 +68,9 @@ export default defineConfig({
       stderr: "pipe",
       gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
       env: {
-        PORT: String(port),
+        PORT: String(APP_PORT),
         HOST: "127.0.0.1",
-        AI_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+        AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
         AI_MODEL: "scripted",
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
       },

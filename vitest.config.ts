@@ -13,6 +13,8 @@ export default defineConfig({
           environment: "node",
           // Each file starts a PGlite (or creates a Postgres database) and migrates it first.
           hookTimeout: 60_000,
+          // A test that starts server processes adds their start-up to its own timeout
+          // (SERVER_START_MS in apps/server/test/processes.ts): this one is for the rest.
           testTimeout: 30_000,
         },
       },

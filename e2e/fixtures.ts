@@ -3,41 +3,65 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type APIRequestContext, test as base, expect, type Locator, type Page } from "@playwright/test";
+import { test as base, expect, type Locator, type Page } from "@playwright/test";
+import type { ReceivedRequest } from "@tandem/testing/scripted-model";
+import { hc } from "hono/client";
 import postgres from "postgres";
-import type { Message, Project } from "../packages/shared/src/index.ts";
+import type { ApiType } from "../apps/server/src/app.ts";
+import {
+  MESSAGES_PAGE_MAX,
+  type Message,
+  messageSchema,
+  type Project,
+  projectSchema,
+} from "../packages/shared/src/index.ts";
+import { LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
 
 export { expect };
 
-/** Seeds and reads rows through the real API, as any client would. */
+/** Seeds and reads rows through the real API with the typed client, as the web app does. */
 export class Api {
-  constructor(private readonly request: APIRequestContext) {}
+  private readonly client: ReturnType<typeof hc<ApiType>>;
+
+  constructor(baseURL: string) {
+    this.client = hc<ApiType>(`${baseURL}/api`);
+  }
 
   async createProject(name: string): Promise<Project> {
-    const res = await this.request.post("/api/projects", { data: { id: randomUUID(), name } });
-    expect(res.status(), await res.text()).toBe(201);
-    return res.json();
+    const res = await this.client.projects.$post({ json: { id: randomUUID(), name } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return projectSchema.parse(await res.json());
   }
 
   async projects(): Promise<Project[]> {
-    const res = await this.request.get("/api/projects");
-    expect(res.status()).toBe(200);
-    return res.json();
+    const res = await this.client.projects.$get();
+    expect(res.status).toBe(200);
+    return projectSchema.array().parse(await res.json());
   }
 
   async createMessage(projectId: string, content: string): Promise<Message> {
-    const res = await this.request.post("/api/messages", {
-      data: { id: randomUUID(), projectId, role: "user", content },
+    const res = await this.client.messages.$post({
+      json: { id: randomUUID(), projectId, role: "user", content },
     });
-    expect(res.status(), await res.text()).toBe(201);
-    return res.json();
+    expect(res.status, await res.clone().text()).toBe(201);
+    return messageSchema.parse(await res.json());
   }
 
   async messages(projectId: string): Promise<Message[]> {
-    const res = await this.request.get(`/api/projects/${projectId}/messages`);
-    expect(res.status(), await res.text()).toBe(200);
-    return res.json();
+    const res = await this.client.projects[":id"].messages.$get({
+      param: { id: projectId },
+      query: { limit: String(MESSAGES_PAGE_MAX) },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return messageSchema.array().parse(await res.json());
   }
+}
+
+/** What the scripted model was asked by requests whose last user message is `text`. */
+export async function modelRequests(text: string): Promise<ReceivedRequest[]> {
+  const res = await fetch(`http://127.0.0.1:${MODEL_PORT}/requests?text=${encodeURIComponent(text)}`);
+  expect(res.status).toBe(200);
+  return res.json();
 }
 
 export type StoredProject = Pick<Project, "id" | "name" | "version">;
@@ -230,8 +254,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  api: async ({ request }, use) => {
-    await use(new Api(request));
+  api: async ({ baseURL }, use) => {
+    await use(new Api(baseURL ?? ""));
   },
   app: async ({ page }, use, testInfo) => {
     // Uncaught errors in the page explain a blank screen better than a missing locator.
@@ -250,31 +274,68 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   },
 });
 
+/** What a test may wait for a server it starts to answer /api/health, and to stop. */
+const SERVER_START_MS = 60_000;
+const SERVER_STOP_MS = 15_000;
+
+/**
+ * Gives the running test `ms` more on top of its timeout, for a set-up it starts itself
+ * (a server, a long reply): the suite's 30 s is for the test's own steps, and a busy
+ * machine (CI beside a bench) can spend most of it starting a server.
+ */
+export function allowFor(ms: number): void {
+  test.info().setTimeout(test.info().timeout + ms);
+}
+
+/**
+ * A `[long]` reply is part of this test: its timeout grows by three times the reply's
+ * length, and the answer is the timeout to wait for the reply's end with.
+ */
+export function expectsLongReply(): { timeout: number } {
+  allowFor(3 * LONG_REPLY_MS);
+  return { timeout: 3 * LONG_REPLY_MS };
+}
+
 /**
  * A Tandem server of a test's own on `port`, so it can be stopped without stopping the
  * suite's, or run beside it as a second instance. `DATA_DIR: "fresh"` gives it a new
- * PGlite directory (removed when it stops).
+ * PGlite directory (removed when it stops). The test's timeout grows by what starting and
+ * stopping it may take; it is ready when /api/health answers.
  */
 export async function startOwnServer(
   port: number,
   env: Record<string, string>,
 ): Promise<{ stop: () => Promise<void> }> {
+  allowFor(SERVER_START_MS + SERVER_STOP_MS);
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
     env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
     stdio: "ignore",
   });
-  await expect
-    .poll(async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status, {
-      timeout: 30_000,
-    })
-    .toBe(200);
-  return {
-    async stop() {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
+      const killed = setTimeout(() => child.kill("SIGKILL"), SERVER_STOP_MS - 1_000);
       await exited;
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+      clearTimeout(killed);
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    await expect
+      .poll(
+        async () => {
+          if (child.exitCode !== null)
+            throw new Error(`The server on port ${port} exited (${child.exitCode})`);
+          return (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status;
+        },
+        { timeout: SERVER_START_MS },
+      )
+      .toBe(200);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
 }

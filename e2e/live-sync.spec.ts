@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { expect, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
+import { expect, expectsLongReply, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
+import { APP_PORT } from "./suite.ts";
 
 /** A second browser (its own storage and feed connection), opened on the app. */
 async function secondBrowser(context: BrowserContext, path = "/"): Promise<{ page: Page; app: TandemApp }> {
@@ -76,6 +77,7 @@ test("a message and its streaming reply in one browser are followed live in the 
   const other = await secondBrowser(context, `/projects/${project.id}`);
   await expect(other.app.heading(project.name)).toBeVisible();
 
+  const untilComplete = expectsLongReply();
   const text = `Live ${uniqueName("hello")} [long]`;
   const removals = await watchRemovals(page, text);
   await app.sendMessage(text);
@@ -84,7 +86,7 @@ test("a message and its streaming reply in one browser are followed live in the 
   const reply = other.app.log.locator('article[data-role="assistant"]');
   await expect(reply).toHaveAttribute("data-status", "streaming");
   await expect(reply).toContainText("word20");
-  await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+  await expect(reply).toHaveAttribute("data-status", "complete", untilComplete);
   await expect(reply).toContainText("word200");
   expect(await removals()).toBe(0);
   await other.page.context().close();
@@ -170,7 +172,7 @@ test("a change made through one server instance shows in a browser connected to 
 }) => {
   const databaseUrl = process.env.DATABASE_URL;
   test.skip(!databaseUrl, "two instances share a Postgres; PGlite belongs to one process");
-  const port = Number(process.env.E2E_PORT || 3100) + 60;
+  const port = APP_PORT + 60;
   const second = await startOwnServer(port, { DATABASE_URL: databaseUrl as string });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);

@@ -1,14 +1,57 @@
 import type { Page } from "@playwright/test";
-import { expect, startOwnServer, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
+import { allowFor, expect, startOwnServer, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
+import { APP_PORT } from "./suite.ts";
 
 // These specs need the service worker: it is what opens the app with no network.
 test.use({ serviceWorkers: "allow" });
 
-/** Waits until the service worker controls the page, and the replica has been written. */
-async function readyForOffline(page: Page) {
+/**
+ * Everything the page keeps in IndexedDB, as one JSON text. It reads every store of every
+ * database, so it does not depend on the replica's schema.
+ */
+function storedLocally(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const dump: unknown[] = [];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const open = indexedDB.open(name);
+      const db = await request(open);
+      try {
+        const stores = [...db.objectStoreNames];
+        if (stores.length === 0) continue;
+        const tx = db.transaction(stores, "readonly");
+        for (const store of stores) dump.push(name, store, await request(tx.objectStore(store).getAll()));
+      } finally {
+        db.close();
+      }
+    }
+    return JSON.stringify(dump);
+  });
+}
+
+/**
+ * Waits until the service worker controls the page and the replica holds `texts` and has
+ * settled (the same on two reads in a row; it is written in batches).
+ */
+async function readyForOffline(page: Page, ...texts: string[]) {
   await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
-  // The replica is written in batches every 100 ms.
-  await page.waitForTimeout(400);
+  let previous = "";
+  await expect
+    .poll(
+      async () => {
+        const now = await storedLocally(page);
+        const settled = now === previous && texts.every((text) => now.includes(text));
+        previous = now;
+        return settled;
+      },
+      { intervals: [150] },
+    )
+    .toBe(true);
 }
 
 test("work done offline is kept across a reload and reaches Postgres in order, exactly once", async ({
@@ -18,10 +61,12 @@ test("work done offline is kept across a reload and reaches Postgres in order, e
   context,
   store,
 }) => {
+  // Back online, two messages go and their replies run one after the other.
+  allowFor(20_000);
   const project = await api.createProject(uniqueName("Offline work"));
   await app.open(project);
   await expect(app.connection).toHaveText("Online");
-  await readyForOffline(page);
+  await readyForOffline(page, project.name);
 
   await context.setOffline(true);
   await expect(app.connection).toHaveText("Offline");
@@ -69,7 +114,7 @@ test("a change refused for good after going online rolls back, says why, and the
   const other = await api.createProject(uniqueName("Still here"));
   await app.open(other);
   await app.open(doomed);
-  await readyForOffline(page);
+  await readyForOffline(page, doomed.name, other.name);
 
   await context.setOffline(true);
   await expect(app.connection).toHaveText("Offline");
@@ -111,7 +156,7 @@ test("a half-typed draft survives a reload and is cleared after sending", async 
 });
 
 test("a reload with the server stopped still shows the last projects and messages", async ({ page }) => {
-  const port = Number(process.env.E2E_PORT || 3100) + 50;
+  const port = APP_PORT + 50;
   const server = await startOwnServer(port, {
     DATA_DIR: "fresh",
     DATABASE_URL: "",
@@ -130,7 +175,7 @@ test("a reload with the server stopped still shows the last projects and message
         timeout: 20_000,
       },
     );
-    await readyForOffline(page);
+    await readyForOffline(page, name, "still here after the server goes");
   } finally {
     await server.stop();
   }

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { newContext, openProject, type Probe } from "../lib/browser.ts";
+import { newContext, openProject, type Probe, readProbe } from "../lib/browser.ts";
 import { summarize } from "../lib/stats.ts";
 import { type BenchCase, pass, type Row } from "../lib/types.ts";
 
@@ -41,6 +41,52 @@ export async function networkSamples(page: Page, newest: string, count: number, 
     });
   } finally {
     await cdp.detach();
+  }
+}
+
+/** Message rows a cold open took before its first paint of the newest message. */
+export interface RowsBeforePaint {
+  /** Rows in GET /api/projects/:id/messages answers that arrived before the paint. */
+  fetched: number;
+  /** Rows the client says it read from IndexedDB (`tandem:replica-read` marks) before it. */
+  replica: number;
+}
+
+/**
+ * One reload that counts the message rows the page took in before it painted the newest
+ * message: from the network (the probe counts the answers' rows) and from its replica
+ * (the client marks each read: performance.mark("tandem:replica-read", { detail: { scope,
+ * rows } }); none counts 0). `network`: the replica is deleted first, as in networkSamples.
+ */
+export async function rowsBeforePaint(
+  page: Page,
+  newest: string,
+  timeoutMs: number,
+  { network }: { network: boolean },
+): Promise<RowsBeforePaint> {
+  await page.evaluate(() => {
+    window.name = "bench:count-rows";
+  });
+  try {
+    const [painted = Number.POSITIVE_INFINITY] = network
+      ? await networkSamples(page, newest, 1, timeoutMs)
+      : await reloadSamples(page, newest, 1, timeoutMs);
+    await page.waitForFunction(() => (window as unknown as { __bench: Probe }).__bench.countsPending === 0);
+    const { fetchedRows } = await readProbe(page);
+    const replica = await page.evaluate(
+      (before) =>
+        performance
+          .getEntriesByName("tandem:replica-read", "mark")
+          .filter((mark) => mark.startTime <= before)
+          .reduce((sum, mark) => sum + (Number((mark as PerformanceMark).detail?.rows) || 0), 0),
+      painted,
+    );
+    const fetched = fetchedRows.filter((r) => r.t <= painted).reduce((sum, r) => sum + r.rows, 0);
+    return { fetched, replica };
+  } finally {
+    await page.evaluate(() => {
+      window.name = "";
+    });
   }
 }
 
@@ -99,6 +145,7 @@ export async function persistedSamples(page: Page, newest: string, count: number
 
 export const coldOpen: BenchCase = {
   name: "cold-open",
+  sizes: (quick) => [quick ? 2_000 : 10_000],
   async run({ browser, stack, fixtures, quick }) {
     const size = quick ? 2_000 : 10_000;
     const { project, newest } = await fixtures.project(size);

@@ -1,29 +1,70 @@
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { FEED_READY_EVENT } from "@tandem/shared";
-import { EventSource } from "eventsource";
-import { sleep } from "../lib/processes.ts";
+import type { FeedClientsDone, FeedClientsMessage, FeedClientsStart } from "../lib/feed-clients.ts";
+import { onCleanup, sleep } from "../lib/processes.ts";
 import { percentile, summarize } from "../lib/stats.ts";
 import { type BenchCase, pass, type Row } from "../lib/types.ts";
 
 const P99_TARGET_MS = 100;
 const MAX_IN_FLIGHT = 256;
+/** Processes the feed clients are spread over. */
+const CLIENT_PROCESSES = 4;
 
-/** Sub-millisecond wall-clock time, comparable with the server's timestamps. */
-const now = () => performance.timeOrigin + performance.now();
+interface Clients {
+  /** Resolves with every client's records once they are closed. */
+  stop(): Promise<FeedClientsDone[]>;
+}
 
-interface Client {
-  source: EventSource;
-  /** Per write (by its index): how many times this client got its event. */
-  received: Uint8Array;
-  /** Per write: receive time − the row's updatedAt, in ms. */
-  lag: Float64Array;
+/** Forks CLIENT_PROCESSES processes holding `clients` feed connections between them; resolves once all are ready. */
+async function startClients(url: string, clients: number, ids: string[]): Promise<Clients> {
+  const script = fileURLToPath(new URL("../lib/feed-clients.ts", import.meta.url));
+  const processes = Math.min(CLIENT_PROCESSES, clients);
+  const children = Array.from({ length: processes }, (_, p) => {
+    const child = fork(script, [], { execArgv: ["--import", "tsx"], serialization: "advanced" });
+    onCleanup(async () => {
+      if (child.connected) child.kill();
+    });
+    const share = Math.floor(clients / processes) + (p < clients % processes ? 1 : 0);
+    const start: FeedClientsStart = { type: "start", url, clients: share, ids, readyEvent: FEED_READY_EVENT };
+    const ready = new Promise<void>((resolve, reject) => {
+      child.on("message", (message: FeedClientsMessage) => {
+        if (message.type === "ready") resolve();
+        if (message.type === "failed") reject(new Error(message.message));
+      });
+      child.once("exit", (code) => reject(new Error(`a feed client process exited (${code})`)));
+    });
+    child.send(start);
+    return { child, ready };
+  });
+  await Promise.all(children.map(({ ready }) => ready));
+  return {
+    stop: () =>
+      Promise.all(
+        children.map(
+          ({ child }) =>
+            new Promise<FeedClientsDone>((resolve, reject) => {
+              child.on("message", (message: FeedClientsMessage) => {
+                if (message.type === "done") resolve(message);
+              });
+              child.once("exit", (code) =>
+                reject(new Error(`a feed client process exited (${code}) before its report`)),
+              );
+              child.send({ type: "stop" });
+            }),
+        ),
+      ),
+  };
 }
 
 /**
  * `clients` SSE connections on GET /api/changes while messages are written through the
  * API at `rate` per second for `seconds`. Lag per client and event: the time it arrives
  * − the row's `updatedAt` (now() of the write's transaction, so the lag includes the
- * transaction itself). Every write must reach every client exactly once.
+ * transaction itself). Every write must reach every client exactly once. The clients run
+ * in CLIENT_PROCESSES processes of their own (lib/feed-clients.ts), so their event
+ * handling does not hold up the bench's writer.
  */
 export const feedFanOut: BenchCase = {
   name: "feed-fan-out",
@@ -38,37 +79,8 @@ export const feedFanOut: BenchCase = {
 
     const project = await api.createProject("Bench fan-out");
     const total = rate * seconds;
-    const index = new Map<string, number>();
-    const ids = Array.from({ length: total }, (_, i) => {
-      const id = randomUUID();
-      index.set(id, i);
-      return id;
-    });
-    let unexpected = 0;
-
-    const connected: Client[] = await Promise.all(
-      Array.from(
-        { length: clients },
-        () =>
-          new Promise<Client>((resolve, reject) => {
-            const source = new EventSource(`${stack.url}/api/changes`);
-            const client: Client = { source, received: new Uint8Array(total), lag: new Float64Array(total) };
-            source.addEventListener(FEED_READY_EVENT, () => resolve(client), { once: true });
-            source.onerror = (error) => reject(new Error(`feed connection failed: ${error.message}`));
-            source.onmessage = (event) => {
-              const at = now();
-              const change = JSON.parse(event.data) as { id: string; row: { updatedAt?: string } };
-              const i = index.get(change.id);
-              if (i === undefined) {
-                unexpected++;
-                return;
-              }
-              client.received[i] = (client.received[i] ?? 0) + 1;
-              client.lag[i] = at - Date.parse(change.row.updatedAt ?? "");
-            };
-          }),
-      ),
-    );
+    const ids = Array.from({ length: total }, () => randomUUID());
+    const clientsUp = await startClients(stack.url, clients, ids);
 
     // Open loop: the writes are due at a fixed pace whatever the answers take.
     const answered = new Uint8Array(total);
@@ -81,11 +93,15 @@ export const feedFanOut: BenchCase = {
       for (; sent < due && inFlight < MAX_IN_FLIGHT; sent++) {
         const i = sent;
         inFlight++;
-        fetch(`${stack.url}/api/messages`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ id: ids[i], projectId: project.id, content: `fan-out ${i}` }),
-        })
+        api.client.messages
+          .$post({
+            json: {
+              id: ids[i] ?? randomUUID(),
+              projectId: project.id,
+              role: "user",
+              content: `fan-out ${i}`,
+            },
+          })
           .then((res) => {
             if (res.status === 201) answered[i] = 1;
             return res.arrayBuffer();
@@ -99,7 +115,11 @@ export const feedFanOut: BenchCase = {
     while (inFlight > 0) await sleep(10);
     // Let the last events arrive.
     await sleep(2000);
-    for (const client of connected) client.source.close();
+    const reports = await clientsUp.stop();
+    const unexpected = reports.reduce((sum, report) => sum + report.unexpected, 0);
+    const connected = reports.flatMap((report) =>
+      report.received.map((received, c) => ({ received, lag: report.lag[c] ?? new Float64Array(total) })),
+    );
 
     const written = answered.reduce((sum, ok) => sum + ok, 0);
     const lags: number[] = [];

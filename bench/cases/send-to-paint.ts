@@ -25,6 +25,7 @@ export async function sendAndMeasure(page: Page, text: string): Promise<number> 
 
 export const sendToPaint: BenchCase = {
   name: "send-to-paint",
+  sizes: (quick) => [quick ? 2_000 : 10_000],
   async run({ browser, stack, fixtures, quick }) {
     const size = quick ? 2_000 : 10_000;
     const sends = quick ? 20 : 100;
@@ -34,10 +35,11 @@ export const sendToPaint: BenchCase = {
       const page = await context.newPage();
       await openProject(page, project.id, newest);
       // Warm up: the first reply loads the markdown chunk.
-      for (let i = 0; i < 2; i++) await sendAndMeasure(page, `warm-up ${i} ${randomUUID().slice(0, 8)}`);
+      for (let i = 0; i < 2; i++)
+        await sendAndMeasure(page, `warm-up ${i} ${randomUUID().slice(0, 8)} [tokens:1]`);
       const samples: number[] = [];
       for (let i = 0; i < sends; i++) {
-        samples.push(await sendAndMeasure(page, `send ${i} ${randomUUID().slice(0, 8)}`));
+        samples.push(await sendAndMeasure(page, `send ${i} ${randomUUID().slice(0, 8)} [tokens:1]`));
       }
       const stats = summarize(samples);
       return {

@@ -22,6 +22,7 @@ async function waitOnline(page: Page) {
  */
 export const tabToTab: BenchCase = {
   name: "tab-to-tab",
+  sizes: () => [1_000],
   async run({ browser, stack, fixtures, quick, feed }) {
     const label = "tab-to-tab (1k msgs)";
     const target = `p50 ≤ ${P50_TARGET_MS}, p99 ≤ ${P99_TARGET_MS} ms`;
@@ -40,7 +41,7 @@ export const tabToTab: BenchCase = {
       const samples: number[] = [];
       const count = quick ? 20 : 100;
       for (let i = -2; i < count; i++) {
-        const text = `tab ${i} ${randomUUID().slice(0, 8)}`;
+        const text = `tab ${i} ${randomUUID().slice(0, 8)} [tokens:1]`;
         await composer.fill(text);
         await watch(b, text);
         const before = (await readProbe(a)).sends.length;

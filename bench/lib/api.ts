@@ -1,36 +1,41 @@
 import { randomUUID } from "node:crypto";
+import type { ApiType } from "@tandem/server/app";
 import type { Message, Project } from "@tandem/shared";
+import { hc } from "hono/client";
 
-/** Seeds and reads through Tandem's REST API, as any client would. */
+/** Seeds and reads through Tandem's REST API with the typed client, as the web app does. */
 export class Api {
-  constructor(readonly url: string) {}
+  readonly client: ReturnType<typeof hc<ApiType>>;
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<T>;
+  constructor(readonly url: string) {
+    this.client = hc<ApiType>(`${url}/api`);
   }
 
-  createProject(name: string): Promise<Project> {
-    return this.request("POST", "/api/projects", { id: randomUUID(), name });
+  async createProject(name: string): Promise<Project> {
+    return ok("POST /api/projects", await this.client.projects.$post({ json: { id: randomUUID(), name } }));
   }
 
-  postMessage(projectId: string, content: string): Promise<Message> {
-    return this.request("POST", "/api/messages", { id: randomUUID(), projectId, content });
+  async postMessage(projectId: string, content: string, id: string = randomUUID()): Promise<Message> {
+    return ok(
+      "POST /api/messages",
+      await this.client.messages.$post({ json: { id, projectId, role: "user", content } }),
+    );
   }
 
   /** A project holding `count` user messages of chat-like length, sent `concurrency` at a time. */
-  async seedProject(name: string, count: number, concurrency = 8): Promise<Project> {
+  async seedProject(
+    name: string,
+    count: number,
+    { concurrency = 16, onProgress }: { concurrency?: number; onProgress?: (done: number) => void } = {},
+  ): Promise<Project> {
     const project = await this.createProject(name);
     let next = 0;
+    let done = 0;
     const worker = async () => {
       while (next < count) {
         const i = next++;
         await this.postMessage(project.id, seedText(i));
+        onProgress?.(++done);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -42,11 +47,7 @@ export class Api {
    * Answers the final reply row and the number of text deltas streamed.
    */
   async chat(projectId: string, content: string): Promise<{ reply: Message; deltas: number }> {
-    const res = await fetch(`${this.url}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ projectId, message: { id: randomUUID(), content } }),
-    });
+    const res = await this.client.chat.$post({ json: { projectId, message: { id: randomUUID(), content } } });
     if (!res.ok || !res.body) throw new Error(`POST /api/chat: ${res.status} ${await res.text()}`);
     let reply: Message | undefined;
     let deltas = 0;
@@ -65,6 +66,15 @@ export class Api {
     if (!reply) throw new Error("The chat stream carried no reply row");
     return { reply, deltas };
   }
+}
+
+/** The body of a successful answer; any other status throws with the server's words. */
+async function ok<T>(
+  what: string,
+  res: { ok: boolean; status: number; text(): Promise<string>; json(): Promise<T> },
+) {
+  if (!res.ok) throw new Error(`${what}: ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 const words = "the plan ship review draft notes bug fix idea test deploy meeting later today release".split(

@@ -1,22 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "@playwright/test";
+import { chromiumLaunchOptions } from "@tandem/testing/chromium";
 import { onCleanup } from "./processes.ts";
 
 const probe = fileURLToPath(new URL("./probe.js", import.meta.url));
-const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 export async function launchBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   onCleanup(() => browser.close());
   return browser;
 }
@@ -39,6 +29,8 @@ export interface Probe {
   statuses: Array<{ t: number; status: string }>;
   events: Array<{ t: number; data: string }>;
   longTasks: Array<{ start: number; duration: number }>;
+  fetchedRows: Array<{ t: number; rows: number }>;
+  countsPending: number;
 }
 
 export function readProbe(page: Page): Promise<Probe> {
@@ -54,6 +46,8 @@ export function readProbe(page: Page): Promise<Probe> {
       statuses: b.statuses,
       events: b.events,
       longTasks: b.longTasks,
+      fetchedRows: b.fetchedRows,
+      countsPending: b.countsPending,
     };
   });
 }

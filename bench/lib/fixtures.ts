@@ -3,17 +3,25 @@ import type { Project } from "@tandem/shared";
 import type { Api } from "./api.ts";
 
 export interface SeededProject {
-  project: Project;
+  project: Pick<Project, "id" | "name">;
   size: number;
   /** A message posted just now, after everything else: what a cold open must show first. */
   newest: string;
 }
 
-/** Projects seeded through the API once per run and shared by the cases, by size. */
+/**
+ * Projects of a given size, shared by the cases: seeded into the database before the
+ * server started (`preseeded`, see run.ts), else through the API on first use.
+ */
 export class Fixtures {
-  private readonly seeded = new Map<number, Promise<Project>>();
+  private readonly seeded = new Map<number, Promise<Pick<Project, "id" | "name">>>();
 
-  constructor(private readonly api: Api) {}
+  constructor(
+    private readonly api: Api,
+    preseeded: ReadonlyMap<number, Pick<Project, "id" | "name">> = new Map(),
+  ) {
+    for (const [size, project] of preseeded) this.seeded.set(size, Promise.resolve(project));
+  }
 
   /**
    * The project of `size` messages (seeded on first use), with a new newest message:

@@ -11,7 +11,7 @@
     watched: new Set(),
     seen: {},
     painted: {},
-    /** Per token index (`tokN` of the bench model): when its delta arrived, when it was in the DOM. */
+    /** Per token index (`wordN` of the scripted model): when its delta arrived, when it was in the DOM. */
     tokenArrived: [],
     tokenShown: [],
     tokenMax: 0,
@@ -22,6 +22,15 @@
     /** Change-feed events: { t, data }. */
     events: [],
     longTasks: [],
+    /**
+     * Message rows the page fetched: { t, rows } per response of GET
+     * /api/projects/:id/messages, t when the response arrived (so a count before a paint
+     * errs on the high side). Counted only while window.name is "bench:count-rows" (a
+     * reload keeps it): reading a copy of every body costs the page time that the other
+     * cases measure. `countsPending`: copies still being read.
+     */
+    fetchedRows: [],
+    countsPending: 0,
     watch(text) {
       this.watched.add(text);
       this.check(text, document.querySelector('[role="log"]')?.textContent ?? "");
@@ -60,8 +69,8 @@
   );
 
   const tokenIndex = (text) => {
-    const at = text.lastIndexOf("tok");
-    return at < 0 ? 0 : Number.parseInt(text.slice(at + 3), 10) || 0;
+    const at = text.lastIndexOf("word");
+    return at < 0 ? 0 : Number.parseInt(text.slice(at + 4), 10) || 0;
   };
 
   new MutationObserver((records) => {
@@ -119,10 +128,27 @@
     }
   }
 
+  /** The rows in a list answer: the array itself, or the first array it holds. */
+  const rowCount = (body) => {
+    if (Array.isArray(body)) return body.length;
+    const list = body && typeof body === "object" ? Object.values(body).find(Array.isArray) : undefined;
+    return list ? list.length : 0;
+  };
+
   const fetch = window.fetch;
   window.fetch = async (input, init) => {
     const response = await fetch(input, init);
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (window.name === "bench:count-rows" && /\/api\/projects\/[^/]+\/messages/.test(url) && response.ok) {
+      const t = performance.now();
+      bench.countsPending++;
+      response
+        .clone()
+        .json()
+        .then((body) => bench.fetchedRows.push({ t, rows: rowCount(body) }))
+        .catch(() => {})
+        .finally(() => bench.countsPending--);
+    }
     if (!url.includes("/api/chat") || !response.body) return response;
     const [app, probe] = response.body.tee();
     readChatStream(probe).catch(() => {});

@@ -87,9 +87,16 @@ export function handleExit(): void {
   }
 }
 
-/** The first free port from `from` up to 4199 (the benchmarks' range). */
-export async function freePort(from = 4100): Promise<number> {
-  for (let port = from; port <= 4199; port++) {
+/** The bench's ports: BENCH_PORT (default 4100) and the 99 after it. */
+export const portRange = (() => {
+  const first = Number(process.env.BENCH_PORT || 4100);
+  return { first, last: first + 99 };
+})();
+
+/** The first free port of the bench's range, from `from` on if that lies inside it. */
+export async function freePort(from = portRange.first): Promise<number> {
+  const start = from >= portRange.first && from <= portRange.last ? from : portRange.first;
+  for (let port = start; port <= portRange.last; port++) {
     const free = await new Promise<boolean>((resolve) => {
       const probe = createServer()
         .once("error", () => resolve(false))
@@ -97,7 +104,7 @@ export async function freePort(from = 4100): Promise<number> {
     });
     if (free) return port;
   }
-  throw new Error("No free port in 4100-4199");
+  throw new Error(`No free port in ${portRange.first}-${portRange.last} (BENCH_PORT)`);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

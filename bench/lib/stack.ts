@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DbEnv } from "@tandem/db/client";
 import postgres from "postgres";
 import { type Child, freePort, onCleanup, startNode } from "./processes.ts";
 
@@ -14,7 +15,7 @@ export type Database =
   | { kind: "postgres"; url: string; sql: postgres.Sql };
 
 export interface Stack {
-  /** The Tandem server, e.g. http://127.0.0.1:4100 */
+  /** The Tandem server, e.g. http://127.0.0.1:4100 (BENCH_PORT) */
   url: string;
   server: Child;
   modelUrl: string;
@@ -49,9 +50,9 @@ export const databaseEnv = (database: Database): Record<string, string> =>
   database.kind === "postgres" ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir };
 
 export async function startModel(): Promise<{ url: string; child: Child }> {
-  const port = await freePort(4100);
+  const port = await freePort();
   const child = await startNode(
-    join(repoRoot, "bench/scripted-model.ts"),
+    join(repoRoot, "packages/testing/src/scripted-model/main.ts"),
     { PORT: String(port), TOKEN_DELAY_MS: "5" },
     `http://127.0.0.1:${port}/health`,
   );
@@ -60,11 +61,19 @@ export async function startModel(): Promise<{ url: string; child: Child }> {
 
 /** Starts Tandem's own server (`apps/server/src/index.ts`) on a free port, against `database`. */
 export async function startStack(
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  options: {
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+    /** Writes into the fresh database before the server opens it (PGlite allows one process). */
+    seed?: (env: DbEnv) => Promise<void>;
+  } = {},
 ): Promise<Stack> {
   const database = await freshDatabase();
+  await options.seed?.(
+    database.kind === "postgres" ? { DATABASE_URL: database.url } : { DATA_DIR: database.dataDir },
+  );
   const model = await startModel();
-  const port = await freePort(4100);
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = await startNode(
     join(repoRoot, "apps/server/src/index.ts"),

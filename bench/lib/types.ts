@@ -55,6 +55,8 @@ export interface Context {
 
 export interface BenchCase {
   name: string;
+  /** The sizes of `fixtures.project(size)` it will ask for: seeded before the server starts. */
+  sizes?(quick: boolean): number[];
   run(ctx: Context): Promise<CaseOutput>;
 }
 

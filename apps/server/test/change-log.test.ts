@@ -12,7 +12,7 @@ import { backends, useTestServer } from "./backends.ts";
 import { chatPost, postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { appendedBy, eventNames, logAfter } from "./feed.ts";
 import { call, createMessage, createProject, expectError } from "./http.ts";
-import { ScriptedModel, scriptedText } from "./scripted-model.ts";
+import { scriptedText, useScriptedModel } from "./model.ts";
 import { readAll, SseReader } from "./sse.ts";
 
 const script = (directives: string) => `${directives} #${randomBytes(4).toString("hex")}`;
@@ -32,7 +32,7 @@ function expectEvent(event: ChangeEvent | undefined, expected: Partial<ChangeEve
 }
 
 describe.each(backends)("the change log on %s", (kind) => {
-  const model = new ScriptedModel();
+  const model = useScriptedModel();
   const server = useTestServer(kind, {
     assistant: { model, flushMs: 20, heartbeatMs: 50, staleMs: 10_000 },
   });
@@ -112,7 +112,7 @@ describe.each(backends)("the change log on %s", (kind) => {
       const project = await createProject(server);
       const first = await createMessage(server, project.id, { content: "One" });
       const second = await createMessage(server, project.id, { content: "Two" });
-      const content = script("tokens=2");
+      const content = script("[tokens:2]");
       await readAll(await postChat(server, project.id, content));
       const [process] = await db()
         .select()
@@ -246,7 +246,7 @@ describe.each(backends)("the change log on %s", (kind) => {
         ),
       ).toEqual([]);
 
-      const reader = new SseReader(await postChat(server, project.id, script("tokens=1")));
+      const reader = new SseReader(await postChat(server, project.id, script("[tokens:1]")));
       const replyId = await startOf(reader);
       await reader.rest();
       const [process] = await processesOf(server, replyId);
@@ -264,7 +264,7 @@ describe.each(backends)("the change log on %s", (kind) => {
     test("a chat appends the user's message, the reply and its process, then each batch, then the end", async () => {
       const project = await createProject(server);
       const before = await readHead(db());
-      const content = script("tokens=6 delay=10");
+      const content = script("[tokens:6] [delay:10]");
       const userId = randomUUID();
       const reader = new SseReader(await postChat(server, project.id, { id: userId, content }));
       const replyId = await startOf(reader);
@@ -309,7 +309,7 @@ describe.each(backends)("the change log on %s", (kind) => {
 
     test("a chat refused because a reply is running appends nothing", async () => {
       const project = await createProject(server);
-      const reader = new SseReader(await postChat(server, project.id, script("hang=1")));
+      const reader = new SseReader(await postChat(server, project.id, script("[hang:1]")));
       const replyId = await startOf(reader);
       const refused = await appendedBy(db(), async () => {
         expectError(
@@ -336,7 +336,7 @@ describe.each(backends)("the change log on %s", (kind) => {
 
     test("a retry appends the reset reply and a new process, then its batches and end", async () => {
       const project = await createProject(server);
-      const reader = new SseReader(await postChat(server, project.id, script("tokens=2")));
+      const reader = new SseReader(await postChat(server, project.id, script("[tokens:2]")));
       const replyId = await startOf(reader);
       await reader.rest();
       const before = await readHead(db());
@@ -365,7 +365,7 @@ describe.each(backends)("the change log on %s", (kind) => {
       const other = new Assistant(server.handle, { model, heartbeatMs: 50, feed: server.feed });
       const elsewhere = { app: createApp({ db: server.handle, assistant: other }) };
       const project = await createProject(server);
-      const reader = new SseReader(await postChat(server, project.id, script("hang=2")));
+      const reader = new SseReader(await postChat(server, project.id, script("[hang:2]")));
       const replyId = await startOf(reader);
       await reader.until((chunk) => chunk.type === "text-delta");
       const before = await readHead(db());
@@ -387,9 +387,11 @@ describe.each(backends)("the change log on %s", (kind) => {
 
     test("the sweeper appends what it interrupts; a sweep that finds nothing appends nothing", async () => {
       const project = await createProject(server);
-      const reader = new SseReader(await postChat(server, project.id, script("hang=1")));
+      const reader = new SseReader(await postChat(server, project.id, script("[hang:1]")));
       const replyId = await startOf(reader);
       await reader.until((chunk) => chunk.type === "text-delta");
+      // The token's flush is in the log before the sweep: what follows is the sweep's alone.
+      await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
       await db()
         .update(runningProcesses)
         .set({ heartbeatAt: sql`now() - interval '1 hour'` })

@@ -11,7 +11,7 @@ import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
 import { backends, createTestDatabase, openDb, type TestDatabase } from "./backends.ts";
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { call, createProject, expectError } from "./http.ts";
-import { ScriptedModel, scriptedText } from "./scripted-model.ts";
+import { scriptedText, useScriptedModel } from "./model.ts";
 import { deltaText, SseReader, shape } from "./sse.ts";
 
 const script = (directives: string) => `${directives} #${randomBytes(4).toString("hex")}`;
@@ -31,7 +31,7 @@ const untilDeltas = async (reader: SseReader, count: number) => {
  * as two processes would; PGlite can only be opened once, so there they share it.
  */
 describe.each(backends)("two instances on %s", (kind) => {
-  const model = new ScriptedModel();
+  const model = useScriptedModel();
   let database: TestDatabase | undefined;
   const handles: DbHandle[] = [];
   const instances: Array<{ assistant: Assistant; app: ReturnType<typeof createApp>; handle: DbHandle }> = [];
@@ -59,7 +59,7 @@ describe.each(backends)("two instances on %s", (kind) => {
 
   test("a follower on B of a reply written on A gets the stored text, then the tail through the database", async () => {
     const project = await createProject(a());
-    const content = script("pause=3 tokens=8");
+    const content = script("[pause:3] [tokens:8]");
     const writer = new SseReader(await postChat(a(), project.id, content));
     const replyId = startOf(await writer.next());
     await untilDeltas(writer, 3);
@@ -92,7 +92,7 @@ describe.each(backends)("two instances on %s", (kind) => {
 
   test("B refuses a second message in a project A is writing a reply in", async () => {
     const project = await createProject(a());
-    const writer = new SseReader(await postChat(a(), project.id, script("hang=1")));
+    const writer = new SseReader(await postChat(a(), project.id, script("[hang:1]")));
     const replyId = startOf(await writer.next());
     const answer = await call(b(), "POST", "/api/chat", {
       projectId: project.id,
@@ -105,7 +105,7 @@ describe.each(backends)("two instances on %s", (kind) => {
 
   test("stop on B ends a reply A is writing: stopped at once, then A writes its full text", async () => {
     const project = await createProject(a());
-    const writer = new SseReader(await postChat(a(), project.id, script("hang=3")));
+    const writer = new SseReader(await postChat(a(), project.id, script("[hang:3]")));
     const replyId = startOf(await writer.next());
     await untilDeltas(writer, 3);
     await waitFor(
@@ -127,7 +127,7 @@ describe.each(backends)("two instances on %s", (kind) => {
 
   test("a reply whose process another instance marked interrupted ends interrupted, with its text", async () => {
     const project = await createProject(a());
-    const writer = new SseReader(await postChat(a(), project.id, script("hang=2")));
+    const writer = new SseReader(await postChat(a(), project.id, script("[hang:2]")));
     const replyId = startOf(await writer.next());
     await untilDeltas(writer, 2);
 

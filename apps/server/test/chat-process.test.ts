@@ -1,29 +1,23 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { type Message, messageSchema } from "@tandem/shared";
+import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
 import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 import { waitFor } from "./chat.ts";
-import { type RunningServer, repoRoot, startServer } from "./processes.ts";
+import { type RunningServer, repoRoot, SERVER_START_MS, startServer } from "./processes.ts";
 import { deltaText, SseReader, shape } from "./sse.ts";
 
-async function json(server: RunningServer, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as unknown };
-}
-
 async function reply(server: RunningServer, projectId: string): Promise<Message | undefined> {
-  const { body } = await json(server, "GET", `/api/projects/${projectId}/messages`);
+  const response = await server.api.projects[":id"].messages.$get({
+    param: { id: projectId },
+    query: { limit: String(MESSAGES_PAGE_MAX) },
+  });
   return messageSchema
     .array()
-    .parse(body)
+    .parse(await response.json())
     .find((message) => message.role === "assistant");
 }
 
@@ -58,13 +52,11 @@ describe.each(backends)("the server process on %s", (kind) => {
 
   /** A project and a chat message on `server`; answers the reply's stream, read up to some text. */
   async function chatOn(server: RunningServer, content: string) {
-    const project = await json(server, "POST", "/api/projects", { id: randomUUID(), name: "Crash test" });
+    const projectId = randomUUID();
+    const project = await server.api.projects.$post({ json: { id: projectId, name: "Crash test" } });
     expect(project.status).toBe(201);
-    const projectId = (project.body as { id: string }).id;
-    const response = await fetch(`${server.url}/api/chat`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ projectId, message: { id: randomUUID(), content } }),
+    const response = await server.api.chat.$post({
+      json: { projectId, message: { id: randomUUID(), content } },
     });
     const stream = new SseReader(response);
     let deltas = 0;
@@ -72,83 +64,101 @@ describe.each(backends)("the server process on %s", (kind) => {
     return { projectId, stream };
   }
 
-  test("killed mid-reply (kill -9) and started again: the reply ends interrupted with its partial text", async () => {
-    const content = "Please check the plan. Is it sound?";
-    const full = offlineReply(content);
-    const first = await start();
-    const { projectId, stream } = await chatOn(first, content);
-    const partial = await waitFor("a batch of text in the database", async () => {
-      const message = await reply(first, projectId);
-      return message?.status === "streaming" && message.content !== "" && message;
-    });
+  test(
+    "killed mid-reply (kill -9) and started again: the reply ends interrupted with its partial text",
+    async () => {
+      const content = "Please check the plan. Is it sound?";
+      const full = offlineReply(content);
+      const first = await start();
+      const { projectId, stream } = await chatOn(first, content);
+      const partial = await waitFor("a batch of text in the database", async () => {
+        const message = await reply(first, projectId);
+        return message?.status === "streaming" && message.content !== "" && message;
+      });
 
-    first.child.kill("SIGKILL");
-    await once(first.child, "exit");
-    await expect(stream.rest()).rejects.toThrow();
+      first.child.kill("SIGKILL");
+      await once(first.child, "exit");
+      await expect(stream.rest()).rejects.toThrow();
 
-    const second = await start();
-    const ended = await waitFor("the reply to leave streaming", async () => {
-      const message = await reply(second, projectId);
-      return message?.status !== "streaming" && message;
-    });
-    expect(ended).toMatchObject({ status: "interrupted", error: INTERRUPTED_ERROR });
-    expect(ended.content.length).toBeGreaterThanOrEqual(partial.content.length);
-    expect(ended.content.length).toBeLessThan(full.length);
-    expect(full.startsWith(ended.content)).toBe(true);
-    expect((await fetch(`${second.url}/api/chat/${ended.id}/stream`)).status).toBe(204);
-  }, 90_000);
+      const second = await start();
+      const ended = await waitFor("the reply to leave streaming", async () => {
+        const message = await reply(second, projectId);
+        return message?.status !== "streaming" && message;
+      });
+      expect(ended).toMatchObject({ status: "interrupted", error: INTERRUPTED_ERROR });
+      expect(ended.content.length).toBeGreaterThanOrEqual(partial.content.length);
+      expect(ended.content.length).toBeLessThan(full.length);
+      expect(full.startsWith(ended.content)).toBe(true);
+      expect(
+        (await second.api.chat[":messageId"].stream.$get({ param: { messageId: ended.id } })).status,
+      ).toBe(204);
+    },
+    2 * SERVER_START_MS + 30_000,
+  );
 
-  test("stopped with SIGTERM mid-reply: the reply is stored interrupted with all its text, and the stream ends cleanly", async () => {
-    const content = "Summarise this for me.";
-    const first = await start();
-    const { projectId, stream } = await chatOn(first, content);
+  test(
+    "stopped with SIGTERM mid-reply: the reply is stored interrupted with all its text, and the stream ends cleanly",
+    async () => {
+      const content = "Summarise this for me.";
+      const first = await start();
+      const { projectId, stream } = await chatOn(first, content);
 
-    first.child.kill("SIGTERM");
-    const chunks = await stream.rest();
-    const [code] = await once(first.child, "exit");
-    expect(code).toBe(0);
-    expect(shape(chunks).slice(-4)).toEqual([
-      "text-end",
-      "error",
-      "data-message:assistant:interrupted",
-      "finish",
-    ]);
+      first.child.kill("SIGTERM");
+      const chunks = await stream.rest();
+      const [code] = await once(first.child, "exit");
+      expect(code).toBe(0);
+      expect(shape(chunks).slice(-4)).toEqual([
+        "text-end",
+        "error",
+        "data-message:assistant:interrupted",
+        "finish",
+      ]);
 
-    const second = await start();
-    const stored = await reply(second, projectId);
-    expect(stored).toMatchObject({
-      status: "interrupted",
-      content: deltaText(chunks),
-      error: INTERRUPTED_ERROR,
-    });
-    expect(offlineReply(content).startsWith(stored?.content ?? "-")).toBe(true);
-  }, 90_000);
+      const second = await start();
+      const stored = await reply(second, projectId);
+      expect(stored).toMatchObject({
+        status: "interrupted",
+        content: deltaText(chunks),
+        error: INTERRUPTED_ERROR,
+      });
+      expect(offlineReply(content).startsWith(stored?.content ?? "-")).toBe(true);
+    },
+    2 * SERVER_START_MS + 30_000,
+  );
 
-  test("with no model configured, a reply is the offline assistant's, complete", async () => {
-    const server = await startServer({ ...env, ASSISTANT_TOKEN_DELAY_MS: "0" });
-    started.push(server);
-    const content = "How do I connect Ollama?";
-    const { projectId, stream } = await chatOn(server, content);
-    const chunks = await stream.rest();
-    expect(deltaText(chunks)).toBe(offlineReply(content));
-    expect(await reply(server, projectId)).toMatchObject({
-      status: "complete",
-      content: offlineReply(content),
-    });
-  }, 90_000);
+  test(
+    "with no model configured, a reply is the offline assistant's, complete",
+    async () => {
+      const server = await startServer({ ...env, ASSISTANT_TOKEN_DELAY_MS: "0" });
+      started.push(server);
+      const content = "How do I connect Ollama?";
+      const { projectId, stream } = await chatOn(server, content);
+      const chunks = await stream.rest();
+      expect(deltaText(chunks)).toBe(offlineReply(content));
+      expect(await reply(server, projectId)).toMatchObject({
+        status: "complete",
+        content: offlineReply(content),
+      });
+    },
+    SERVER_START_MS + 30_000,
+  );
 
-  test("AI_BASE_URL without AI_MODEL stops start-up with a clear message", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/index.ts"], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, PORT: "0", AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (data) => {
-      stderr += data;
-    });
-    const [code] = await once(child, "exit");
-    expect(code).toBe(1);
-    expect(stderr).toContain("AI_MODEL: is required when AI_BASE_URL is set");
-  }, 30_000);
+  test(
+    "AI_BASE_URL without AI_MODEL stops start-up with a clear message",
+    async () => {
+      const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/index.ts"], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env, PORT: "0", AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr?.on("data", (data) => {
+        stderr += data;
+      });
+      const [code] = await once(child, "exit");
+      expect(code).toBe(1);
+      expect(stderr).toContain("AI_MODEL: is required when AI_BASE_URL is set");
+    },
+    SERVER_START_MS,
+  );
 });

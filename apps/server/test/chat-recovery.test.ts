@@ -8,7 +8,7 @@ import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
 import { backends, type TestServer, useTestServer } from "./backends.ts";
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { createProject } from "./http.ts";
-import { ScriptedModel } from "./scripted-model.ts";
+import { useScriptedModel } from "./model.ts";
 import { readAll, shape } from "./sse.ts";
 
 /** A reply another instance was writing: a streaming message with a running process, its heartbeat `ageMs` old. */
@@ -46,7 +46,7 @@ const expectInterrupted = async (server: TestServer, messageId: string) => {
 };
 
 describe.each(backends)("recovering replies of dead instances on %s", (kind: DbKind) => {
-  const server = useTestServer(kind, { assistant: { model: new ScriptedModel(), staleMs: 10_000 } });
+  const server = useTestServer(kind, { assistant: { model: useScriptedModel(), staleMs: 10_000 } });
 
   test("at start-up: PGlite interrupts every running reply; Postgres those with a stale heartbeat", async () => {
     const stale = await foreignReply(server, { ageMs: 60_000 });
@@ -93,7 +93,7 @@ describe.each(backends)("recovering replies of dead instances on %s", (kind: DbK
 
   test("a new message in a project whose reply's writer died is answered, not refused", async () => {
     const { projectId, messageId } = await foreignReply(server, { ageMs: 60_000 });
-    const chunks = await readAll(await postChat(server, projectId, "tokens=2 after a crash"));
+    const chunks = await readAll(await postChat(server, projectId, "[tokens:2] after a crash"));
     expect(shape(chunks).at(-2)).toBe("data-message:assistant:complete");
     await expectInterrupted(server, messageId);
   });

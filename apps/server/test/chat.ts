@@ -1,24 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { messages, runningProcesses } from "@tandem/db/schema";
+import type { MessagePart } from "@tandem/shared";
 import { asc, eq } from "drizzle-orm";
 import type { TestServer } from "./backends.ts";
-import type { WithApp } from "./http.ts";
+import { client, type WithApp } from "./http.ts";
 
 /** POST /api/chat with a new user message (or the given one); answers the raw response. */
 export function postChat(
   server: WithApp,
   projectId: string,
-  message: { id?: string; content?: string; parts?: unknown[] } | string,
+  message: { id?: string; content?: string; parts?: MessagePart[] } | string,
 ): Promise<Response> {
   const body =
     typeof message === "string" ? { id: randomUUID(), content: message } : { id: randomUUID(), ...message };
-  return Promise.resolve(
-    server.app.request("/api/chat", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ projectId, message: body }),
-    }),
-  );
+  return client(server).chat.$post({ json: { projectId, message: body } });
 }
 
 export const chatPost = async (server: WithApp, path: string) => server.app.request(path, { method: "POST" });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 import { FeedReader } from "./feed.ts";
-import { type RunningServer, startServer } from "./processes.ts";
+import { type RunningServer, SERVER_START_MS, startServer } from "./processes.ts";
 import { deltaText, SseReader } from "./sse.ts";
 
 async function send(server: RunningServer, method: string, path: string, body?: unknown) {
@@ -34,7 +34,7 @@ describe.skipIf(!backends.includes("postgres"))("two server processes on one Pos
       ASSISTANT_TOKEN_DELAY_MS: "20",
     };
     servers.push(...(await Promise.all([startServer(env), startServer(env)])));
-  }, 60_000);
+  }, SERVER_START_MS + 30_000);
 
   afterAll(async () => {
     for (const server of servers) {
@@ -72,15 +72,15 @@ describe.skipIf(!backends.includes("postgres"))("two server processes on one Pos
     const project = await send(a(), "POST", "/api/projects", { id: randomUUID(), name: "Chat" });
     const content = "Tell me about the release plan, in detail please.";
     const writer = new SseReader(
-      await fetch(`${a().url}/api/chat`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ projectId: project.body.id, message: { id: randomUUID(), content } }),
+      await a().api.chat.$post({
+        json: { projectId: project.body.id, message: { id: randomUUID(), content } },
       }),
     );
     const start = await writer.next();
     if (start?.type !== "start" || !start.messageId) throw new Error("No start chunk");
-    const follower = new SseReader(await fetch(`${b().url}/api/chat/${start.messageId}/stream`));
+    const follower = new SseReader(
+      await b().api.chat[":messageId"].stream.$get({ param: { messageId: start.messageId } }),
+    );
     const chunks = await follower.rest();
     await writer.rest();
     expect(deltaText(chunks)).toBe(offlineReply(content));

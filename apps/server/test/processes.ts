@@ -1,11 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { hc } from "hono/client";
+import type { ApiType } from "../src/app.ts";
 import { waitFor } from "./chat.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
+/**
+ * What a server process may take to start listening: compiling with tsx and opening the
+ * database, on a machine that may be busy (CI beside a bench). Tests that start servers
+ * take their timeout from it.
+ */
+export const SERVER_START_MS = 60_000;
+
 export interface RunningServer {
   url: string;
+  /** The typed client on its API. */
+  api: ReturnType<typeof hc<ApiType>>;
   child: ChildProcess;
   output: () => string;
 }
@@ -44,7 +55,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
       if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}):\n${output}`);
       return /Tandem is running at (http:\/\/\S+) /.exec(output)?.[1];
     },
-    { timeoutMs: 30_000, everyMs: 50 },
+    { timeoutMs: SERVER_START_MS, everyMs: 50 },
   );
-  return { url, child, output: () => output };
+  return { url, api: hc<ApiType>(`${url}/api`), child, output: () => output };
 }
