@@ -8,7 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { ApiError } from "./http/api-error.ts";
-import { databaseError } from "./http/database-error.ts";
+import { databaseError, describeError } from "./http/database-error.ts";
 import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -55,7 +55,7 @@ export function createApp({ db, webRoot, assistant }: AppOptions) {
 
   app.onError((err, c) => {
     const error = toApiError(err);
-    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
     return c.json(error.toBody(), error.status);
   });
 

@@ -7,6 +7,7 @@ import { Assistant } from "./assistant/assistant.ts";
 import { chatModel } from "./assistant/model.ts";
 import { type Env, readEnv } from "./env.ts";
 import { FeedHub } from "./feed/hub.ts";
+import { describeError } from "./http/database-error.ts";
 
 let env: Env;
 try {
@@ -64,8 +65,10 @@ function shutdown(signal: string) {
     process.exit(0);
   });
   if ("closeIdleConnections" in server) server.closeIdleConnections();
-  feed.close().catch((error) => console.error("Closing the change feed failed:", error));
-  assistant.shutdown().catch((error) => console.error("Interrupting replies failed:", error));
+  feed.close().catch((error) => console.error(`Closing the change feed failed: ${describeError(error)}`));
+  assistant
+    .shutdown()
+    .catch((error) => console.error(`Interrupting replies failed: ${describeError(error)}`));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -5,6 +5,7 @@ import { type ChatRequest, MESSAGE_CONTENT_MAX, textOfParts, textParts } from "@
 import type { UIMessageChunk } from "ai";
 import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { describeError } from "../http/database-error.ts";
 import { fromMessage } from "../rows.ts";
 import { Generation } from "./generation.ts";
 import type { ChatModel } from "./model.ts";
@@ -171,7 +172,7 @@ export class Assistant {
       try {
         await interruptStale(this.#db, { staleMs: this.settings.staleMs });
       } catch (error) {
-        console.error("Sweeping stale generations failed:", error);
+        console.error(`Sweeping stale generations failed: ${describeError(error)}`);
       } finally {
         sweeping = false;
       }
@@ -256,10 +257,14 @@ export class Assistant {
     };
     const reread = () =>
       readMessage(this.#db, reply.id).then(apply, (error) =>
-        console.error(`Following reply ${reply.id} failed:`, error),
+        console.error(`Following reply ${reply.id} failed: ${describeError(error)}`),
       );
     const stop = await this.feed.watch({
       change: ({ event }) => {
+        // A project's delete takes its messages with it, in one event.
+        const projectGone =
+          event.entity === "project" && event.op === "delete" && event.id === reply.projectId;
+        if (projectGone) return apply(undefined);
         if (event.entity !== "message" || event.id !== reply.id) return;
         apply(event.op === "delete" ? undefined : fromMessage(event.row));
       },

@@ -1,5 +1,6 @@
 import type { Db, Tx } from "@tandem/db/client";
 import {
+  type ChangeLogRow,
   changeLog,
   changeLogTrim,
   type MessageRow,
@@ -7,9 +8,10 @@ import {
   type ProjectRow,
   type RunningProcessRow,
 } from "@tandem/db/schema";
-import type { ChangeEvent, ChangeOp } from "@tandem/shared";
+import { type ChangeEvent, type ChangeOp, type Message, textParts } from "@tandem/shared";
 import { asc, gt, lt, lte, max, sql } from "drizzle-orm";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
+import { sameJson } from "../same-json.ts";
 import { changeFrame } from "./frames.ts";
 
 /** The channel writers NOTIFY (payload: the last position appended) and each instance LISTENs on. */
@@ -34,28 +36,62 @@ export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[
 
 /**
  * Appends the transaction's changes to the log, in the given order, and wakes every
- * instance's feed. Call it once, as the transaction's last statement: it takes a lock
- * that every other writer waits for until this transaction commits, so holding it
- * while waiting for row locks would deadlock with them.
+ * instance's feed, in one statement. Call it once, as the transaction's last statement:
+ * it takes a lock that every other writer waits for until this transaction commits, so
+ * holding it while waiting for row locks would deadlock with them.
  *
  * Why the lock: a sequence hands out numbers when rows are inserted, not when they
  * commit; without it, a transaction could take position 7, commit after another took
  * and committed 8, and a reader that already moved past 8 would never see 7. Holding
- * one lock from taking a position to commit makes positions follow commit order.
+ * one lock from taking a position to commit makes positions follow commit order. The
+ * entries' positions come from the sequence after the lock is held: the insert reads
+ * its rows through the lock's row.
+ *
+ * `replaces`: the position of an entry this one supersedes (a reply's previous
+ * progress), deleted in the same statement, so the log holds a streaming reply's text
+ * once, not once per batch. It must be an upsert of the same message: the new entry
+ * carries that row at a newer version, at a later position, so a reader resuming
+ * anywhere before it still ends with the row as stored, and nothing it skips is lost.
  *
  * Answers the last position appended, undefined when there was nothing to append.
  */
-export async function appendChanges(tx: Tx, changes: readonly Change[]): Promise<bigint | undefined> {
+export async function appendChanges(
+  tx: Tx,
+  changes: readonly Change[],
+  { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+): Promise<bigint | undefined> {
   if (changes.length === 0) return undefined;
-  await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})`);
-  const appended = await tx
-    .insert(changeLog)
-    .values(changes.map(toLogRow))
-    .returning({ position: changeLog.position });
-  // One sequence, one statement: the rows took their positions in the order given.
-  const last = appended.at(-1)?.position;
-  await tx.execute(sql`select pg_notify(${FEED_CHANNEL}, ${String(last)})`);
-  return last;
+  const entries = JSON.stringify(
+    changes
+      .map(toLogRow)
+      .map(({ entity, op, id, projectId, row }) => ({ entity, op, id, project_id: projectId, row })),
+  );
+  const superseded = replaces
+    ? sql`, superseded as (
+        delete from ${changeLog}
+        where position = ${String(replaces.position)}::bigint and entity = 'message' and op = 'upsert'
+          and id = ${replaces.messageId}::uuid
+      )`
+    : sql``;
+  const result = await tx.execute(sql`
+    with locked as (select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})),
+    appended as (
+      insert into ${changeLog} (entity, op, id, project_id, row)
+      select entry.entity, entry.op, entry.id, entry.project_id, entry.row
+      from locked, rows from (jsonb_to_recordset(${entries}::jsonb)
+        as (entity text, op text, id uuid, project_id uuid, row jsonb)) with ordinality as entry(entity, op, id, project_id, row, n)
+      order by entry.n
+      returning position
+    )${superseded}
+    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from appended`);
+  const last = rowsOf<{ last: string }>(result)[0]?.last;
+  return last === undefined ? undefined : BigInt(last);
+}
+
+/** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 function toLogRow(change: Change): NewChangeLogRow {
@@ -67,7 +103,7 @@ function toLogRow(change: Change): NewChangeLogRow {
         ...change,
         id: change.row.id,
         projectId: change.row.projectId,
-        row: { ...toMessage(change.row) },
+        row: compactMessage(toMessage(change.row)),
       };
     case "running_process":
       return {
@@ -77,6 +113,27 @@ function toLogRow(change: Change): NewChangeLogRow {
         row: { ...toRunningProcess(change.row) },
       };
   }
+}
+
+/**
+ * A message as the log stores it: without its parts when they are only its text (a
+ * plain message, a reply), which would otherwise store the text twice. `eventOf`
+ * gives them back: the feed carries the API's wire shape.
+ */
+function compactMessage(message: Message): Record<string, unknown> {
+  if (!sameJson(message.parts, textParts(message.content))) return { ...message };
+  const { parts: _, ...rest } = message;
+  return rest;
+}
+
+/** A log entry as the feed sends it. */
+export function eventOf(row: ChangeLogRow): ChangeEvent {
+  const stored = row.row;
+  const wire =
+    row.entity === "message" && stored.parts === undefined
+      ? { ...stored, parts: textParts(String(stored.content)) }
+      : stored;
+  return { entity: row.entity, op: row.op, id: row.id, projectId: row.projectId, row: wire } as ChangeEvent;
 }
 
 /** One entry of the feed as it is sent: its position, the event, and its SSE frame. */
@@ -132,13 +189,7 @@ export async function readChangesAfter(
   return {
     trimmed,
     changes: rows.map((row) => {
-      const event = {
-        entity: row.entity,
-        op: row.op,
-        id: row.id,
-        projectId: row.projectId,
-        row: row.row,
-      } as ChangeEvent;
+      const event = eventOf(row);
       return { position: row.position, event, frame: changeFrame(row.position, event) };
     }),
   };

@@ -1,4 +1,5 @@
 import type { DbHandle, Listener } from "@tandem/db/client";
+import { describeError } from "../http/database-error.ts";
 import {
   FEED_CHANNEL,
   type FeedChange,
@@ -198,7 +199,7 @@ export class FeedHub {
     try {
       await trimChangeLog(this.#db, this.settings.retentionMs);
     } catch (error) {
-      if (!this.#closed) this.#logger.error("Change feed: trimming the log failed:", error);
+      if (!this.#closed) this.#logger.error(`Change feed: trimming the log failed: ${describeError(error)}`);
     }
   }
 
@@ -253,7 +254,7 @@ export class FeedHub {
       } while (this.#pumpAgain && !this.#closed);
     } catch (error) {
       // The poll tries again.
-      if (!this.#closed) this.#logger.error("Change feed: reading the log failed:", error);
+      if (!this.#closed) this.#logger.error(`Change feed: reading the log failed: ${describeError(error)}`);
     } finally {
       this.#pumping = false;
     }
@@ -276,7 +277,7 @@ export class FeedHub {
       try {
         watcher.change(change);
       } catch (error) {
-        this.#logger.error("Change feed: a watcher failed:", error);
+        this.#logger.error(`Change feed: a watcher failed: ${describeError(error)}`);
       }
     }
   }
@@ -334,7 +335,7 @@ export class FeedHub {
       }
     } catch (error) {
       if (subscriber.closed) return;
-      this.#logger.error("Change feed: catching a connection up failed; closing it:", error);
+      this.#logger.error(`Change feed: catching a connection up failed; closing it: ${describeError(error)}`);
       subscriber.closed = true;
       this.#subscribers.delete(subscriber);
       subscriber.sink.end();
