@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "@tandem/db/client";
-import {
-  type MessageRow,
-  messages,
-  type RunningProcessRow,
-  runningProcesses,
-} from "@tandem/db/schema";
+import { type MessageRow, messages, type RunningProcessRow, runningProcesses } from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
 import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";

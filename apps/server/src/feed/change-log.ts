@@ -140,7 +140,8 @@ export function eventOf(row: ChangeLogRow): ChangeEvent {
 export interface FeedChange {
   position: bigint;
   event: ChangeEvent;
-  frame: string;
+  /** Encoded once, shared by every connection that sends it. */
+  frame: Uint8Array;
 }
 
 type Reader = Db | Tx;

@@ -263,11 +263,11 @@ export class FeedHub {
   #dispatch(change: FeedChange) {
     this.#horizon = change.position;
     this.#recent.push(change);
-    this.#recentSize += change.frame.length;
+    this.#recentSize += change.frame.byteLength;
     while (this.#recent.length > 1 && this.#recentSize > this.settings.recentBytes) {
       const dropped = this.#recent.shift();
       if (!dropped) break;
-      this.#recentSize -= dropped.frame.length;
+      this.#recentSize -= dropped.frame.byteLength;
       this.#floor = dropped.position;
     }
     for (const subscriber of this.#subscribers) {
