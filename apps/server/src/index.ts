@@ -44,7 +44,7 @@ const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const hasWeb = existsSync(webRoot);
 if (!hasWeb) console.warn(`No built web app at ${webRoot}: serving the API only (run pnpm build).`);
 
-const app = createApp({ db: handle, webRoot: hasWeb ? webRoot : undefined, assistant });
+const app = createApp({ db: handle, feed, webRoot: hasWeb ? webRoot : undefined, assistant });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";
   const model = env.AI_BASE_URL ? `${env.AI_MODEL} at ${env.AI_BASE_URL}` : "the offline assistant";

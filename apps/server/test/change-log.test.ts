@@ -5,7 +5,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, test, vi } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
-import { interruptStale } from "../src/assistant/store.ts";
+import { interruptStale } from "../src/assistant/generation-sql.ts";
 import { readHead } from "../src/feed/change-log.ts";
 import { toMessage, toRunningProcess } from "../src/rows.ts";
 import { backends, useTestServer } from "./backends.ts";
@@ -361,7 +361,7 @@ describe.each(backends)("the change log on %s", (kind) => {
 
     test("stop from another instance appends the stopped process and message; the owner then its fuller text", async () => {
       const other = new Assistant(server.handle, { model, heartbeatMs: 50, feed: server.feed });
-      const elsewhere = { app: createApp({ db: server.handle, assistant: other }) };
+      const elsewhere = { app: createApp({ db: server.handle, feed: server.feed, assistant: other }) };
       const project = await createProject(server);
       const reader = new SseReader(await postChat(server, project.id, script("hang=2")));
       const replyId = await startOf(reader);

@@ -7,7 +7,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
-import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
+import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
+import { FeedHub } from "../src/feed/hub.ts";
 import { backends, createTestDatabase, openDb, type TestDatabase } from "./backends.ts";
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { call, createProject, expectError } from "./http.ts";
@@ -34,7 +35,12 @@ describe.each(backends)("two instances on %s", (kind) => {
   const model = new ScriptedModel();
   let database: TestDatabase | undefined;
   const handles: DbHandle[] = [];
-  const instances: Array<{ assistant: Assistant; app: ReturnType<typeof createApp>; handle: DbHandle }> = [];
+  const instances: Array<{
+    assistant: Assistant;
+    feed: FeedHub;
+    app: ReturnType<typeof createApp>;
+    handle: DbHandle;
+  }> = [];
   const settings = { model, flushMs: 30, heartbeatMs: 50, staleMs: 10_000 };
 
   beforeAll(async () => {
@@ -43,13 +49,17 @@ describe.each(backends)("two instances on %s", (kind) => {
     const second = kind === "postgres" ? await openDb(database.env) : first;
     handles.push(first, ...(second === first ? [] : [second]));
     for (const handle of [first, second]) {
-      const assistant = new Assistant(handle, settings);
-      instances.push({ assistant, app: createApp({ db: handle, assistant }), handle });
+      const feed = new FeedHub(handle);
+      const assistant = new Assistant(handle, { ...settings, feed });
+      instances.push({ assistant, feed, app: createApp({ db: handle, feed, assistant }), handle });
     }
   });
 
   afterAll(async () => {
-    for (const { assistant } of instances) await assistant.shutdown();
+    for (const { assistant, feed } of instances) {
+      await assistant.shutdown();
+      await feed.close();
+    }
     for (const handle of handles) await handle.close();
     await database?.drop();
   });

@@ -437,7 +437,7 @@ describe.each(backends)("the change feed under random writes, cuts and drops, on
         logger: quiet,
       });
       const assistant = new Assistant(handle, { feed });
-      instances.push({ handle, feed, assistant, app: createApp({ db: handle, assistant }) });
+      instances.push({ handle, feed, assistant, app: createApp({ db: handle, feed, assistant }) });
     }
   });
 

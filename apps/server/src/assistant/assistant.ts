@@ -7,16 +7,9 @@ import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { describeError } from "../http/database-error.ts";
 import { fromMessage } from "../rows.ts";
+import { defaults } from "../settings.ts";
+import type { ChatModel } from "./chat-model.ts";
 import { Generation } from "./generation.ts";
-import type { ChatModel } from "./model.ts";
-import { OfflineModel } from "./offline-model.ts";
-import {
-  type OpenReply,
-  type ReplyEnd,
-  type ReplyFeed,
-  type ReplySink,
-  replyStream,
-} from "./reply-stream.ts";
 import {
   beginChat,
   beginRetry,
@@ -26,7 +19,15 @@ import {
   notStreaming,
   readMessage,
   stopElsewhere,
-} from "./store.ts";
+} from "./generation-sql.ts";
+import { OfflineModel } from "./offline-model.ts";
+import {
+  type OpenReply,
+  type ReplyEnd,
+  type ReplyFeed,
+  type ReplySink,
+  replyStream,
+} from "./reply-stream.ts";
 
 export interface AssistantSettings {
   /** The offline model's pace (used only when no `model` is given). */
@@ -49,11 +50,11 @@ export interface AssistantOptions extends Partial<AssistantSettings> {
   feed?: FeedHub | undefined;
 }
 
-export const defaultAssistantSettings: AssistantSettings = {
-  tokenDelayMs: 20,
-  flushMs: 250,
-  heartbeatMs: 2000,
-  staleMs: 10_000,
+const defaultAssistantSettings: AssistantSettings = {
+  tokenDelayMs: defaults.tokenDelayMs,
+  flushMs: defaults.flushMs,
+  heartbeatMs: defaults.heartbeatMs,
+  staleMs: defaults.staleMs,
 };
 
 /**

@@ -3,8 +3,7 @@ import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, type ModelMessage, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
-import type { ChatModel } from "./model.ts";
-import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
+import type { ChatModel } from "./chat-model.ts";
 import {
   beat,
   type Ending,
@@ -12,7 +11,8 @@ import {
   historyBefore,
   INTERRUPTED_ERROR,
   writeProgress,
-} from "./store.ts";
+} from "./generation-sql.ts";
+import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
   flushMs: number;

@@ -47,11 +47,12 @@ export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[
  * entries' positions come from the sequence after the lock is held: the insert reads
  * its rows through the lock's row.
  *
- * `replaces`: the position of an entry this one supersedes (a reply's previous
- * progress), deleted in the same statement, so the log holds a streaming reply's text
- * once, not once per batch. It must be an upsert of the same message: the new entry
- * carries that row at a newer version, at a later position, so a reader resuming
- * anywhere before it still ends with the row as stored, and nothing it skips is lost.
+ * `replaces`: the entry of a reply's previous batch, which the last change (the same
+ * message, newer) supersedes: that entry is moved to a new position with the new row,
+ * one row write, so the log holds a streaming reply's text once, not once per batch.
+ * A reader resuming anywhere before the new position still gets the row as stored;
+ * what it no longer gets is only an older version of that row. When the old entry is
+ * gone (trimmed), the change is appended as usual.
  *
  * Answers the last position appended, undefined when there was nothing to append.
  */
@@ -61,31 +62,60 @@ export async function appendChanges(
   { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
 ): Promise<bigint | undefined> {
   if (changes.length === 0) return undefined;
-  const entries = JSON.stringify(
-    changes
-      .map(toLogRow)
-      .map(({ entity, op, id, projectId, row }) => ({ entity, op, id, project_id: projectId, row })),
-  );
-  const superseded = replaces
-    ? sql`, superseded as (
-        delete from ${changeLog}
-        where position = ${String(replaces.position)}::bigint and entity = 'message' and op = 'upsert'
-          and id = ${replaces.messageId}::uuid
-      )`
-    : sql``;
-  const result = await tx.execute(sql`
-    with locked as (select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})),
+  const entries = sql`(select * from rows from (jsonb_to_recordset(${JSON.stringify(changes.map(toLogEntry))}::jsonb)
+    as (entity text, op text, id uuid, project_id uuid, row jsonb)) with ordinality as e(entity, op, id, project_id, row, n))`;
+  const lock = sql`select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})`;
+  const last = changes.at(-1);
+  const moving =
+    replaces && last?.entity === "message" && last.op === "upsert" && last.row.id === replaces.messageId;
+  const result = await tx.execute(
+    moving
+      ? sql`
+    with locked as (${lock}), entry as ${entries},
     appended as (
       insert into ${changeLog} (entity, op, id, project_id, row)
-      select entry.entity, entry.op, entry.id, entry.project_id, entry.row
-      from locked, rows from (jsonb_to_recordset(${entries}::jsonb)
-        as (entity text, op text, id uuid, project_id uuid, row jsonb)) with ordinality as entry(entity, op, id, project_id, row, n)
-      order by entry.n
+      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e
+      where e.n < ${changes.length} order by e.n
       returning position
-    )${superseded}
-    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from appended`);
-  const last = rowsOf<{ last: string }>(result)[0]?.last;
-  return last === undefined ? undefined : BigInt(last);
+    ),
+    moved as (
+      update ${changeLog}
+      set position = nextval(pg_get_serial_sequence('change_log', 'position')), at = now(),
+        row = (select e.row from entry e where e.n = ${changes.length})
+      where position = ${String(replaces.position)}::bigint and entity = 'message' and op = 'upsert'
+        and id = ${replaces.messageId}::uuid
+        -- after the lock, and after the entries before it took their positions
+        and exists (select from locked) and (select count(*) from appended) >= 0
+      returning position
+    ),
+    appended_last as (
+      insert into ${changeLog} (entity, op, id, project_id, row)
+      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e
+      where e.n = ${changes.length} and not exists (select from moved)
+      returning position
+    ),
+    positions as (
+      select position from appended union all select position from moved
+      union all select position from appended_last
+    )
+    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from positions`
+      : sql`
+    with locked as (${lock}), entry as ${entries},
+    appended as (
+      insert into ${changeLog} (entity, op, id, project_id, row)
+      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e order by e.n
+      returning position
+    )
+    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from appended`,
+  );
+  const position = rowsOf<{ last: string | null }>(result)[0]?.last;
+  return position === undefined || position === null ? undefined : BigInt(position);
+}
+
+/** A change as the statement reads it: the log's columns, the row in the log's shape. */
+function toLogEntry(change: Change) {
+  const { entity, op, id, projectId, row } = toLogRow(change);
+  return { entity, op, id, project_id: projectId, row };
 }
 
 /** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */

@@ -1,5 +1,6 @@
 import type { DbHandle, Listener } from "@tandem/db/client";
 import { describeError } from "../http/database-error.ts";
+import { defaults } from "../settings.ts";
 import {
   FEED_CHANNEL,
   type FeedChange,
@@ -24,13 +25,13 @@ export interface FeedSettings {
   recentBytes: number;
 }
 
-export const defaultFeedSettings: FeedSettings = {
-  pollMs: 2000,
-  keepAliveMs: 15_000,
-  retentionMs: 24 * 60 * 60 * 1000,
-  trimEveryMs: 5 * 60 * 1000,
-  batchSize: 500,
-  recentBytes: 4 * 1024 * 1024,
+const defaultFeedSettings: FeedSettings = {
+  pollMs: defaults.pollMs,
+  keepAliveMs: defaults.keepAliveMs,
+  retentionMs: defaults.retentionMs,
+  trimEveryMs: defaults.trimEveryMs,
+  batchSize: defaults.batchSize,
+  recentBytes: defaults.recentBytes,
 };
 
 export interface FeedOptions extends Partial<FeedSettings> {
