@@ -27,7 +27,7 @@ async function countWrites<T>(
   await sql.unsafe(`create function bench_count() returns trigger language plpgsql as $$
     begin
       insert into bench_writes values (tg_table_name, tg_op,
-        case when tg_op = 'INSERT' then octet_length((to_jsonb(NEW) -> 'row')::text) end);
+        case when tg_op in ('INSERT', 'UPDATE') then octet_length((to_jsonb(NEW) -> 'row')::text) end);
       return null;
     end $$`);
   for (const table of tables) {
@@ -119,7 +119,7 @@ export const writeAmplification: BenchCase = {
         n: text,
         p50: ratio,
         status: pass(ratio <= BYTES_TARGET),
-        note: `${held?.bytes} bytes held for ${text} bytes of text; ${counted.logBytesWritten} written by all its entries (each batch replaces the last)`,
+        note: `${held?.bytes} bytes held for ${text} bytes of text; ${counted.logBytesWritten} written to the log during the reply (each batch moves the last)`,
       };
     } else {
       const counted = feed

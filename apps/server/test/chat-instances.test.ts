@@ -100,6 +100,23 @@ describe.each(backends)("two instances on %s", (kind) => {
     expect(deltaText(chunks)).toBe(stored?.content);
   });
 
+  test("a follower on B of a reply written on A ends with an error when the project is deleted", async () => {
+    const project = await createProject(a());
+    const writer = new SseReader(await postChat(a(), project.id, script("hang=1")));
+    const replyId = startOf(await writer.next());
+    const follower = new SseReader(await b().app.request(`/api/chat/${replyId}/stream`));
+    expect(startOf(await follower.next())).toBe(replyId);
+
+    // One feed event for the project and all in it: the follower must take it for its reply too.
+    expect((await call(b(), "DELETE", `/api/projects/${project.id}`)).status).toBe(200);
+    const chunks = await follower.rest();
+    expect(chunks).toContainEqual({
+      type: "error",
+      errorText: "The message was deleted while it was being written",
+    });
+    await writer.rest();
+  });
+
   test("B refuses a second message in a project A is writing a reply in", async () => {
     const project = await createProject(a());
     const writer = new SseReader(await postChat(a(), project.id, script("hang=1")));

@@ -9,7 +9,7 @@ import {
   type RunningProcessRow,
 } from "@tandem/db/schema";
 import { type ChangeEvent, type ChangeOp, type Message, textParts } from "@tandem/shared";
-import { asc, gt, lt, lte, max, sql } from "drizzle-orm";
+import { asc, getTableColumns, gt, lt, lte, max, sql } from "drizzle-orm";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
 import { sameJson } from "../same-json.ts";
 import { changeFrame } from "./frames.ts";
@@ -200,10 +200,15 @@ export async function readTrimmedThrough(db: Reader): Promise<bigint> {
   return trim?.through ?? 0n;
 }
 
+/** The highest position trimming has deleted, as a column. */
+const trimMark =
+  sql`(select coalesce(max(${changeLogTrim.trimmedThrough}), 0) from ${changeLogTrim})`.mapWith(BigInt);
+
 /**
  * Up to `limit` entries after `after`, in position order, and whether entries after
  * `after` were trimmed away (then these are not all there was: the reader must reset).
- * The trim mark is read after the entries, so a trim that raced this read is noticed.
+ * One statement when there are entries: the trim mark comes with them, from the same
+ * snapshot. With none, the mark is read after, so a trim that raced the read is noticed.
  */
 export async function readChangesAfter(
   db: Reader,
@@ -211,14 +216,14 @@ export async function readChangesAfter(
   limit: number,
 ): Promise<{ changes: FeedChange[]; trimmed: boolean }> {
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(changeLog), trimmedThrough: trimMark })
     .from(changeLog)
     .where(gt(changeLog.position, after))
     .orderBy(asc(changeLog.position))
     .limit(limit);
-  const trimmed = (await readTrimmedThrough(db)) > after;
+  const trimmedThrough = rows[0]?.trimmedThrough ?? (await readTrimmedThrough(db));
   return {
-    trimmed,
+    trimmed: trimmedThrough > after,
     changes: rows.map((row) => {
       const event = eventOf(row);
       return { position: row.position, event, frame: changeFrame(row.position, event) };
