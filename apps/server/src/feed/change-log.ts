@@ -36,16 +36,15 @@ export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[
 
 /**
  * Appends the transaction's changes to the log, in the given order, and wakes every
- * instance's feed, in one statement. Call it once, as the transaction's last statement:
- * it takes a lock that every other writer waits for until this transaction commits, so
- * holding it while waiting for row locks would deadlock with them.
+ * instance's feed, in one call of `tandem_append_changes` (migration 0003: a function, so
+ * its statements are planned once per connection). Call it once, as the transaction's
+ * last statement: it takes a lock that every other writer waits for until this
+ * transaction commits, so holding it while waiting for row locks would deadlock with them.
  *
  * Why the lock: a sequence hands out numbers when rows are inserted, not when they
  * commit; without it, a transaction could take position 7, commit after another took
  * and committed 8, and a reader that already moved past 8 would never see 7. Holding
- * one lock from taking a position to commit makes positions follow commit order. The
- * entries' positions come from the sequence after the lock is held: the insert reads
- * its rows through the lock's row.
+ * one lock from taking a position to commit makes positions follow commit order.
  *
  * `replaces`: the entry of a reply's previous batch, which the last change (the same
  * message, newer) supersedes: that entry is moved to a new position with the new row,
@@ -62,66 +61,27 @@ export async function appendChanges(
   { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
 ): Promise<bigint | undefined> {
   if (changes.length === 0) return undefined;
-  const entries = sql`(select * from rows from (jsonb_to_recordset(${JSON.stringify(changes.map(toLogEntry))}::jsonb)
-    as (entity text, op text, id uuid, project_id uuid, row jsonb)) with ordinality as e(entity, op, id, project_id, row, n))`;
-  const lock = sql`select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})`;
   const last = changes.at(-1);
   const moving =
     replaces && last?.entity === "message" && last.op === "upsert" && last.row.id === replaces.messageId;
+  const entries = JSON.stringify(changes.map(toLogEntry));
   const result = await tx.execute(
-    moving
-      ? sql`
-    with locked as (${lock}), entry as ${entries},
-    appended as (
-      insert into ${changeLog} (entity, op, id, project_id, row)
-      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e
-      where e.n < ${changes.length} order by e.n
-      returning position
-    ),
-    moved as (
-      update ${changeLog}
-      set position = nextval(pg_get_serial_sequence('change_log', 'position')), at = now(),
-        row = (select e.row from entry e where e.n = ${changes.length})
-      where position = ${String(replaces.position)}::bigint and entity = 'message' and op = 'upsert'
-        and id = ${replaces.messageId}::uuid
-        -- after the lock, and after the entries before it took their positions
-        and exists (select from locked) and (select count(*) from appended) >= 0
-      returning position
-    ),
-    appended_last as (
-      insert into ${changeLog} (entity, op, id, project_id, row)
-      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e
-      where e.n = ${changes.length} and not exists (select from moved)
-      returning position
-    ),
-    positions as (
-      select position from appended union all select position from moved
-      union all select position from appended_last
-    )
-    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from positions`
-      : sql`
-    with locked as (${lock}), entry as ${entries},
-    appended as (
-      insert into ${changeLog} (entity, op, id, project_id, row)
-      select e.entity, e.op, e.id, e.project_id, e.row from locked, entry e order by e.n
-      returning position
-    )
-    select pg_notify(${FEED_CHANNEL}, max(position)::text), max(position)::text as last from appended`,
+    sql`select tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})::text as last`,
   );
   const position = rowsOf<{ last: string | null }>(result)[0]?.last;
   return position === undefined || position === null ? undefined : BigInt(position);
-}
-
-/** A change as the statement reads it: the log's columns, the row in the log's shape. */
-function toLogEntry(change: Change) {
-  const { entity, op, id, projectId, row } = toLogRow(change);
-  return { entity, op, id, project_id: projectId, row };
 }
 
 /** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
 function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** A change as `tandem_append_changes` reads it: the log's columns, the row in the log's shape. */
+function toLogEntry(change: Change) {
+  const { entity, op, id, projectId, row } = toLogRow(change);
+  return { entity, op, id, project_id: projectId, row };
 }
 
 function toLogRow(change: Change): NewChangeLogRow {
