@@ -61,12 +61,15 @@ export function databaseError(err: unknown): ApiError | undefined {
 /**
  * An error as one log line that never holds a statement's parameters or a row's values
  * (a message's text, a whole project's messages): the statement (cut short), and the
- * database's code and message, without its detail (which can quote the failing row).
+ * database's code and message, without its detail (which can quote the failing row) and
+ * without the message of a data exception (which quotes the value).
  */
 export function describeError(err: unknown): string {
   const query = err instanceof DrizzleQueryError ? ` (in: ${shorten(err.query)})` : "";
   const pg = pgError(err);
-  if (pg) return `database error ${pg.code}: ${String(pg.message ?? "")}${query}`;
+  // A data exception's message quotes the value refused: its code says enough.
+  const message = pg?.code.startsWith("22") ? "a value was refused" : String(pg?.message ?? "");
+  if (pg) return `database error ${pg.code}: ${message}${query}`;
   if (err instanceof DrizzleQueryError) {
     return `query failed: ${err.cause instanceof Error ? err.cause.message : "no cause given"}${query}`;
   }
