@@ -2,27 +2,34 @@ import { FEED_READY_EVENT } from "@tandem/shared";
 import { EventSource } from "eventsource";
 import type postgres from "postgres";
 import { sleep } from "../lib/processes.ts";
-import { type BenchCase, pass } from "../lib/types.ts";
+import { type BenchCase, pass, type Row } from "../lib/types.ts";
 
 const TARGET = 0.05;
+const BYTES_TARGET = 2;
 /** The server's default GENERATION_HEARTBEAT_MS (the bench does not change it). */
 const HEARTBEAT_MS = 2000;
 
 /**
  * Counts every row written in the database while one reply streams, with a row-level
- * trigger on each table (Postgres only: the bench's own database, dropped after).
+ * trigger on each table (Postgres only: the bench's own database, dropped after), and
+ * the bytes of the change-log rows inserted (their `row` as JSON text).
  */
 async function countWrites<T>(
   sql: postgres.Sql,
   during: () => Promise<T>,
-): Promise<{ result: T; writes: Record<string, number> }> {
+): Promise<{ result: T; writes: Record<string, number>; logBytesWritten: number }> {
   const tables = (
     await sql<{ name: string }[]>`
     select tablename as name from pg_tables where schemaname = 'public' and tablename not like '%migrations%'`
   ).map((row) => row.name);
-  await sql`create table bench_writes (tbl text, op text)`;
+  await sql`create table bench_writes (tbl text, op text, bytes int)`;
+  // to_jsonb(NEW): a field every table does not have cannot be named in a shared trigger.
   await sql.unsafe(`create function bench_count() returns trigger language plpgsql as $$
-    begin insert into bench_writes values (tg_table_name, tg_op); return null; end $$`);
+    begin
+      insert into bench_writes values (tg_table_name, tg_op,
+        case when tg_op in ('INSERT', 'UPDATE') then octet_length((to_jsonb(NEW) -> 'row')::text) end);
+      return null;
+    end $$`);
   for (const table of tables) {
     await sql.unsafe(`create trigger bench_count after insert or update or delete on "${table}"
       for each row execute function bench_count()`);
@@ -31,7 +38,13 @@ async function countWrites<T>(
     const result = await during();
     const rows = await sql<{ key: string; n: number }[]>`
       select tbl || ' ' || lower(op) as key, count(*)::int as n from bench_writes group by 1 order by 1`;
-    return { result, writes: Object.fromEntries(rows.map((row) => [row.key, row.n])) };
+    const [logged] = await sql<{ bytes: number }[]>`
+      select coalesce(sum(bytes), 0)::int as bytes from bench_writes where tbl = 'change_log'`;
+    return {
+      result,
+      writes: Object.fromEntries(rows.map((row) => [row.key, row.n])),
+      logBytesWritten: logged?.bytes ?? 0,
+    };
   } finally {
     for (const table of tables) await sql.unsafe(`drop trigger bench_count on "${table}"`);
     await sql`drop function bench_count()`;
@@ -62,6 +75,9 @@ async function countFeedEvents<T>(url: string, projectId: string, during: () => 
  * it is read off the reply row: its final version (one per UPDATE) plus the inserts,
  * the process row's writes (insert, a heartbeat every 2 s, the end) and the change-log
  * rows (one per feed event of the project).
+ *
+ * And, on Postgres, the change-log bytes a 1,000-token reply leaves: its rows' `row`
+ * (JSON text) for the reply and its process, per byte of the reply's final text.
  */
 export const writeAmplification: BenchCase = {
   name: "write-amplification",
@@ -76,11 +92,35 @@ export const writeAmplification: BenchCase = {
     let writes: Record<string, number>;
     let deltas: number;
     let how: string;
+    let bytesRow: Row = {
+      case: `change-log bytes per reply byte (${tokens} tokens)`,
+      n: 0,
+      unit: "×",
+      target: `≤ ${BYTES_TARGET}`,
+      status: "skipped",
+      note: "Postgres only (PGlite is held by the server)",
+    };
+    let logBytes: Record<string, number> | undefined;
     if (stack.database.kind === "postgres") {
-      const counted = await countWrites(stack.database.sql, send);
+      const { sql } = stack.database;
+      const counted = await countWrites(sql, send);
       writes = counted.writes;
       deltas = counted.result.deltas;
       how = "every row written, by trigger";
+      const { reply } = counted.result;
+      const [held] = await sql<{ bytes: number }[]>`
+        select coalesce(sum(octet_length(row::text)), 0)::int as bytes from change_log
+        where id = ${reply.id} or (entity = 'running_process' and row ->> 'messageId' = ${reply.id})`;
+      const text = Buffer.byteLength(reply.content);
+      const ratio = (held?.bytes ?? 0) / text;
+      logBytes = { replyText: text, held: held?.bytes ?? 0, written: counted.logBytesWritten };
+      bytesRow = {
+        ...bytesRow,
+        n: text,
+        p50: ratio,
+        status: pass(ratio <= BYTES_TARGET),
+        note: `${held?.bytes} bytes held for ${text} bytes of text; ${counted.logBytesWritten} written to the log during the reply (each batch moves the last)`,
+      };
     } else {
       const counted = feed
         ? await countFeedEvents(stack.url, project.id, send)
@@ -109,8 +149,9 @@ export const writeAmplification: BenchCase = {
           status: pass(perToken <= TARGET),
           note: `${total} writes; ${how}`,
         },
+        bytesRow,
       ],
-      details: { tokens: deltas, writes },
+      details: { tokens: deltas, writes, logBytes },
     };
   },
 };

@@ -7,8 +7,9 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
+import type { FeedHub } from "./feed/hub.ts";
 import { ApiError } from "./http/api-error.ts";
-import { databaseError } from "./http/database-error.ts";
+import { databaseError, describeError } from "./http/database-error.ts";
 import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -17,14 +18,16 @@ import { projectRoutes } from "./routes/projects.ts";
 
 export interface AppOptions {
   db: DbHandle;
+  /** This instance's change feed, served at /api/changes. */
+  feed: FeedHub;
   /** The built SPA (apps/web/dist) to serve beside the API; omitted, only the API is served. */
   webRoot?: string | undefined;
-  /** The assistant, or the options to make one (tests give a scripted model); default: offline. */
+  /** The assistant, or the options to make one on `feed` (tests give a scripted model); default: offline. */
   assistant?: Assistant | AssistantOptions | undefined;
 }
 
 /** The REST API under /api; its type is what the typed client (`hc`) is built from. */
-export function createApi(db: DbHandle, assistant: Assistant) {
+export function createApi(db: DbHandle, feed: FeedHub, assistant: Assistant) {
   return new Hono()
     .use(
       bodyLimit({
@@ -41,12 +44,12 @@ export function createApi(db: DbHandle, assistant: Assistant) {
     .route("/projects", projectRoutes(db.db))
     .route("/", messageRoutes(db.db))
     .route("/chat", chatRoutes(assistant))
-    .route("/changes", changeRoutes(assistant.feed));
+    .route("/changes", changeRoutes(feed));
 }
 
-export function createApp({ db, webRoot, assistant }: AppOptions) {
-  const service = assistant instanceof Assistant ? assistant : new Assistant(db, assistant);
-  const app = new Hono().route("/api", createApi(db, service));
+export function createApp({ db, feed, webRoot, assistant }: AppOptions) {
+  const service = assistant instanceof Assistant ? assistant : new Assistant(db, { ...assistant, feed });
+  const app = new Hono().route("/api", createApi(db, feed, service));
 
   app.notFound((c) => {
     const error = new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
@@ -55,7 +58,7 @@ export function createApp({ db, webRoot, assistant }: AppOptions) {
 
   app.onError((err, c) => {
     const error = toApiError(err);
-    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
     return c.json(error.toBody(), error.status);
   });
 

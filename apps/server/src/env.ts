@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaults } from "./settings.ts";
 
 const milliseconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
@@ -28,26 +29,26 @@ const duration = (fallback: string) =>
 /** The only place that reads process.env; a wrong value stops start-up with a clear message. */
 const envSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaults.port),
+    HOST: z.string().min(1).default(defaults.host),
     DATABASE_URL: z.url().optional(),
-    DATA_DIR: z.string().min(1).default("./.data"),
+    DATA_DIR: z.string().min(1).default(defaults.dataDir),
     /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
     AI_BASE_URL: z.url().optional(),
     AI_API_KEY: z.string().optional(),
     AI_MODEL: z.string().min(1).optional(),
     /** The offline assistant's pace, per token. */
-    ASSISTANT_TOKEN_DELAY_MS: milliseconds(20),
+    ASSISTANT_TOKEN_DELAY_MS: milliseconds(defaults.tokenDelayMs),
     /** How often a growing reply's text is written to its row. */
-    STREAM_FLUSH_MS: milliseconds(250, 10),
+    STREAM_FLUSH_MS: milliseconds(defaults.flushMs, 10),
     /** How often a running generation tells the others it is alive. */
-    GENERATION_HEARTBEAT_MS: milliseconds(2000, 10),
+    GENERATION_HEARTBEAT_MS: milliseconds(defaults.heartbeatMs, 10),
     /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
-    GENERATION_STALE_MS: milliseconds(10_000, 20),
+    GENERATION_STALE_MS: milliseconds(defaults.staleMs, 20),
     /** How long the change log keeps an entry; a client further behind refetches its data. */
-    CHANGE_LOG_RETENTION: duration("24h"),
+    CHANGE_LOG_RETENTION: duration(`${defaults.retentionMs}ms`),
     /** How often an idle change feed connection gets a comment line, so proxies keep it open. */
-    FEED_KEEPALIVE_MS: milliseconds(15_000, 10),
+    FEED_KEEPALIVE_MS: milliseconds(defaults.keepAliveMs, 10),
   })
   .superRefine((env, ctx) => {
     if (env.AI_BASE_URL && !env.AI_MODEL) {

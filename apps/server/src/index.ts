@@ -7,6 +7,7 @@ import { Assistant } from "./assistant/assistant.ts";
 import { chatModel } from "./assistant/model.ts";
 import { type Env, readEnv } from "./env.ts";
 import { FeedHub } from "./feed/hub.ts";
+import { describeError } from "./http/database-error.ts";
 
 let env: Env;
 try {
@@ -43,7 +44,7 @@ const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const hasWeb = existsSync(webRoot);
 if (!hasWeb) console.warn(`No built web app at ${webRoot}: serving the API only (run pnpm build).`);
 
-const app = createApp({ db: handle, webRoot: hasWeb ? webRoot : undefined, assistant });
+const app = createApp({ db: handle, feed, webRoot: hasWeb ? webRoot : undefined, assistant });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";
   const model = env.AI_BASE_URL ? `${env.AI_MODEL} at ${env.AI_BASE_URL}` : "the offline assistant";
@@ -64,8 +65,10 @@ function shutdown(signal: string) {
     process.exit(0);
   });
   if ("closeIdleConnections" in server) server.closeIdleConnections();
-  feed.close().catch((error) => console.error("Closing the change feed failed:", error));
-  assistant.shutdown().catch((error) => console.error("Interrupting replies failed:", error));
+  feed.close().catch((error) => console.error(`Closing the change feed failed: ${describeError(error)}`));
+  assistant
+    .shutdown()
+    .catch((error) => console.error(`Interrupting replies failed: ${describeError(error)}`));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -92,7 +92,7 @@ export function useTestServer(
     handle = await openDb(database.env);
     feed = new FeedHub(handle, feedOptions);
     assistant = new Assistant(handle, { ...options, feed });
-    app = createApp({ db: handle, assistant });
+    app = createApp({ db: handle, feed, assistant });
   });
 
   afterAll(async () => {

@@ -7,7 +7,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
-import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
+import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
+import { FeedHub } from "../src/feed/hub.ts";
 import { backends, createTestDatabase, openDb, type TestDatabase } from "./backends.ts";
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { call, createProject, expectError } from "./http.ts";
@@ -34,7 +35,12 @@ describe.each(backends)("two instances on %s", (kind) => {
   const model = useScriptedModel();
   let database: TestDatabase | undefined;
   const handles: DbHandle[] = [];
-  const instances: Array<{ assistant: Assistant; app: ReturnType<typeof createApp>; handle: DbHandle }> = [];
+  const instances: Array<{
+    assistant: Assistant;
+    feed: FeedHub;
+    app: ReturnType<typeof createApp>;
+    handle: DbHandle;
+  }> = [];
   const settings = { model, flushMs: 30, heartbeatMs: 50, staleMs: 10_000 };
 
   beforeAll(async () => {
@@ -43,13 +49,17 @@ describe.each(backends)("two instances on %s", (kind) => {
     const second = kind === "postgres" ? await openDb(database.env) : first;
     handles.push(first, ...(second === first ? [] : [second]));
     for (const handle of [first, second]) {
-      const assistant = new Assistant(handle, settings);
-      instances.push({ assistant, app: createApp({ db: handle, assistant }), handle });
+      const feed = new FeedHub(handle);
+      const assistant = new Assistant(handle, { ...settings, feed });
+      instances.push({ assistant, feed, app: createApp({ db: handle, feed, assistant }), handle });
     }
   });
 
   afterAll(async () => {
-    for (const { assistant } of instances) await assistant.shutdown();
+    for (const { assistant, feed } of instances) {
+      await assistant.shutdown();
+      await feed.close();
+    }
     for (const handle of handles) await handle.close();
     await database?.drop();
   });
@@ -88,6 +98,23 @@ describe.each(backends)("two instances on %s", (kind) => {
     const stored = await storedMessage(a(), replyId);
     expect(stored).toMatchObject({ status: "complete", content: scriptedText(8) });
     expect(deltaText(chunks)).toBe(stored?.content);
+  });
+
+  test("a follower on B of a reply written on A ends with an error when the project is deleted", async () => {
+    const project = await createProject(a());
+    const writer = new SseReader(await postChat(a(), project.id, script("[hang:1]")));
+    const replyId = startOf(await writer.next());
+    const follower = new SseReader(await b().app.request(`/api/chat/${replyId}/stream`));
+    expect(startOf(await follower.next())).toBe(replyId);
+
+    // One feed event for the project and all in it: the follower must take it for its reply too.
+    expect((await call(b(), "DELETE", `/api/projects/${project.id}`)).status).toBe(200);
+    const chunks = await follower.rest();
+    expect(chunks).toContainEqual({
+      type: "error",
+      errorText: "The message was deleted while it was being written",
+    });
+    await writer.rest();
   });
 
   test("B refuses a second message in a project A is writing a reply in", async () => {

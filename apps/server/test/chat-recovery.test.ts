@@ -4,7 +4,7 @@ import { messages, runningProcesses } from "@tandem/db/schema";
 import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { Assistant } from "../src/assistant/assistant.ts";
-import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
+import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { backends, type TestServer, useTestServer } from "./backends.ts";
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { createProject } from "./http.ts";

@@ -6,7 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
-import { INTERRUPTED_ERROR } from "../src/assistant/store.ts";
+import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { toMessage } from "../src/rows.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { chatPost, postChat, processesOf, projectMessages, storedMessage, waitFor } from "./chat.ts";
@@ -411,8 +411,13 @@ describe.each(backends)("chat on %s", (kind) => {
 
     test("a long reply costs a few writes, not one per token", async () => {
       // An instance of its own with a slower flush, so writes per token stay far below 1/5.
-      const assistant = new Assistant(server.handle, { model, flushMs: 200, heartbeatMs: 50 });
-      const app = createApp({ db: server.handle, assistant });
+      const assistant = new Assistant(server.handle, {
+        model,
+        flushMs: 200,
+        heartbeatMs: 50,
+        feed: server.feed,
+      });
+      const app = createApp({ db: server.handle, feed: server.feed, assistant });
       const project = await createProject({ app });
       const content = script("[tokens:200] [pause:100]");
       const reader = new SseReader(await postChat({ app }, project.id, content));
@@ -502,8 +507,13 @@ describe.each(backends)("chat on %s", (kind) => {
     });
 
     test("an instance shutting down marks its replies interrupted, keeping their text", async () => {
-      const assistant = new Assistant(server.handle, { model, flushMs: 40, heartbeatMs: 50 });
-      const app = createApp({ db: server.handle, assistant });
+      const assistant = new Assistant(server.handle, {
+        model,
+        flushMs: 40,
+        heartbeatMs: 50,
+        feed: server.feed,
+      });
+      const app = createApp({ db: server.handle, feed: server.feed, assistant });
       const project = await createProject({ app });
       const reader = new SseReader(await postChat({ app }, project.id, script("[hang:3]")));
       const replyId = startOf(await reader.next());

@@ -226,8 +226,13 @@ class SimClient {
 
   #apply(event: ChangeEvent) {
     if (event.entity === "project") {
-      if (event.op === "delete") this.projects.delete(event.id);
-      else upsert(this.projects, event.row);
+      if (event.op === "delete") {
+        // One event for the project and everything in it, as the browser applies it.
+        this.projects.delete(event.id);
+        for (const message of this.messages.values()) {
+          if (message.projectId === event.id) this.messages.delete(message.id);
+        }
+      } else upsert(this.projects, event.row);
     } else if (event.entity === "message") {
       if (event.op === "delete") this.messages.delete(event.id);
       else upsert(this.messages, event.row);
@@ -359,7 +364,12 @@ async function writeAs(client: SimClient, step: Write) {
       const project = client.pickProject(step.pick);
       if (!project) return;
       const answer = await client.send("DELETE", `/api/projects/${project.id}`);
-      if (answer.status === 200 || answer.status === 404) client.projects.delete(project.id);
+      if (answer.status === 200 || answer.status === 404) {
+        client.projects.delete(project.id);
+        for (const message of client.messages.values()) {
+          if (message.projectId === project.id) client.messages.delete(message.id);
+        }
+      }
       return;
     }
     case "sendMessage": {
@@ -427,7 +437,7 @@ describe.each(backends)("the change feed under random writes, cuts and drops, on
         logger: quiet,
       });
       const assistant = new Assistant(handle, { feed });
-      instances.push({ handle, feed, assistant, app: createApp({ db: handle, assistant }) });
+      instances.push({ handle, feed, assistant, app: createApp({ db: handle, feed, assistant }) });
     }
   });
 

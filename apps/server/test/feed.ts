@@ -9,7 +9,7 @@ import {
 } from "@tandem/shared";
 import { asc, gt } from "drizzle-orm";
 import { expect } from "vitest";
-import { readHead } from "../src/feed/change-log.ts";
+import { eventOf, readHead } from "../src/feed/change-log.ts";
 import type { WithApp } from "./http.ts";
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<string>["read"]>>;
@@ -160,16 +160,7 @@ export async function logAfter(db: Db, after: bigint) {
     .from(changeLog)
     .where(gt(changeLog.position, after))
     .orderBy(asc(changeLog.position));
-  return rows.map((row) => ({
-    position: row.position,
-    event: changeEventSchema.parse({
-      entity: row.entity,
-      op: row.op,
-      id: row.id,
-      projectId: row.projectId,
-      row: row.row,
-    }),
-  }));
+  return rows.map((row) => ({ position: row.position, event: changeEventSchema.parse(eventOf(row)) }));
 }
 
 /** What `write` appended to the log, in order (the events only). */

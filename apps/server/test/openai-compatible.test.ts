@@ -23,8 +23,8 @@ describe.each(backends)("an OpenAI-compatible model through AI_BASE_URL on %s", 
       AI_API_KEY: "sk-test",
       ASSISTANT_TOKEN_DELAY_MS: 0,
     });
-    assistant = new Assistant(server.handle, { model, flushMs: 20, heartbeatMs: 50 });
-    app = createApp({ db: server.handle, assistant });
+    assistant = new Assistant(server.handle, { model, flushMs: 20, heartbeatMs: 50, feed: server.feed });
+    app = createApp({ db: server.handle, feed: server.feed, assistant });
   });
 
   afterAll(async () => {

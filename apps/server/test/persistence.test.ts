@@ -1,6 +1,7 @@
 import type { DbHandle } from "@tandem/db/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
+import { FeedHub } from "../src/feed/hub.ts";
 import { backends, createTestDatabase, openDb, type TestDatabase } from "./backends.ts";
 import { call, createMessage, createProject } from "./http.ts";
 
@@ -13,7 +14,7 @@ describe.each(backends)("a restart on %s", (kind) => {
     if (!database) throw new Error("No database yet");
     await handle?.close();
     handle = await openDb(database.env);
-    return { app: createApp({ db: handle }), handle };
+    return { app: createApp({ db: handle, feed: new FeedHub(handle) }), handle };
   }
 
   beforeAll(async () => {

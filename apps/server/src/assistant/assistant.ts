@@ -5,17 +5,11 @@ import { type ChatRequest, MESSAGE_CONTENT_MAX, textOfParts, textParts } from "@
 import type { UIMessageChunk } from "ai";
 import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { describeError } from "../http/database-error.ts";
 import { fromMessage } from "../rows.ts";
+import { defaults } from "../settings.ts";
+import type { ChatModel } from "./chat-model.ts";
 import { Generation } from "./generation.ts";
-import type { ChatModel } from "./model.ts";
-import { OfflineModel } from "./offline-model.ts";
-import {
-  type OpenReply,
-  type ReplyEnd,
-  type ReplyFeed,
-  type ReplySink,
-  replyStream,
-} from "./reply-stream.ts";
 import {
   beginChat,
   beginRetry,
@@ -25,7 +19,15 @@ import {
   notStreaming,
   readMessage,
   stopElsewhere,
-} from "./store.ts";
+} from "./generation-sql.ts";
+import { OfflineModel } from "./offline-model.ts";
+import {
+  type OpenReply,
+  type ReplyEnd,
+  type ReplyFeed,
+  type ReplySink,
+  replyStream,
+} from "./reply-stream.ts";
 
 export interface AssistantSettings {
   /** The offline model's pace (used only when no `model` is given). */
@@ -48,11 +50,11 @@ export interface AssistantOptions extends Partial<AssistantSettings> {
   feed?: FeedHub | undefined;
 }
 
-export const defaultAssistantSettings: AssistantSettings = {
-  tokenDelayMs: 20,
-  flushMs: 250,
-  heartbeatMs: 2000,
-  staleMs: 10_000,
+const defaultAssistantSettings: AssistantSettings = {
+  tokenDelayMs: defaults.tokenDelayMs,
+  flushMs: defaults.flushMs,
+  heartbeatMs: defaults.heartbeatMs,
+  staleMs: defaults.staleMs,
 };
 
 /**
@@ -171,7 +173,7 @@ export class Assistant {
       try {
         await interruptStale(this.#db, { staleMs: this.settings.staleMs });
       } catch (error) {
-        console.error("Sweeping stale generations failed:", error);
+        console.error(`Sweeping stale generations failed: ${describeError(error)}`);
       } finally {
         sweeping = false;
       }
@@ -256,10 +258,14 @@ export class Assistant {
     };
     const reread = () =>
       readMessage(this.#db, reply.id).then(apply, (error) =>
-        console.error(`Following reply ${reply.id} failed:`, error),
+        console.error(`Following reply ${reply.id} failed: ${describeError(error)}`),
       );
     const stop = await this.feed.watch({
       change: ({ event }) => {
+        // A project's delete takes its messages with it, in one event.
+        const projectGone =
+          event.entity === "project" && event.op === "delete" && event.id === reply.projectId;
+        if (projectGone) return apply(undefined);
         if (event.entity !== "message" || event.id !== reply.id) return;
         apply(event.op === "delete" ? undefined : fromMessage(event.row));
       },

@@ -1,9 +1,9 @@
 import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, type ModelMessage, streamText } from "ai";
+import { describeError } from "../http/database-error.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
-import type { ChatModel } from "./model.ts";
-import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
+import type { ChatModel } from "./chat-model.ts";
 import {
   beat,
   type Ending,
@@ -11,7 +11,8 @@ import {
   historyBefore,
   INTERRUPTED_ERROR,
   writeProgress,
-} from "./store.ts";
+} from "./generation-sql.ts";
+import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
   flushMs: number;
@@ -55,6 +56,8 @@ export class Generation {
   readonly #abort = new AbortController();
   readonly #followers = new Set<ReplySink>();
   #stopReason: StopReason | undefined;
+  /** The log entry of the last batch written: the next write's entry replaces it. */
+  #logged: bigint | undefined;
   #resolveDone!: (end: ReplyEnd) => void;
 
   constructor(db: Db, model: ChatModel, reply: MessageRow, processId: string, settings: GenerationSettings) {
@@ -93,12 +96,17 @@ export class Generation {
     const writer = createBatchedWriter<string>({
       intervalMs: this.#settings.flushMs,
       write: async (text) => {
-        const row = await writeProgress(this.#db, { id: this.messageId, processId: this.processId, text });
+        const written = await writeProgress(this.#db, { ...this.#stored, text });
         this.progressWrites++;
-        if (row) this.row = row;
+        if (written) {
+          this.row = written.row;
+          this.#logged = written.logged;
+        }
       },
       onError: (error) =>
-        console.error(`Writing reply ${this.messageId} failed; the next batch retries:`, error),
+        console.error(
+          `Writing reply ${this.messageId} failed; the next batch retries: ${describeError(error)}`,
+        ),
     });
     const heartbeat = this.#startHeartbeat();
     let failure: unknown;
@@ -154,22 +162,22 @@ export class Generation {
     };
     try {
       const stored = await withRetries(() =>
-        finishGeneration(
-          this.#db,
-          { id: this.messageId, processId: this.processId, text: this.text },
-          ending,
-        ),
+        finishGeneration(this.#db, { ...this.#stored, text: this.text }, ending),
       );
       end = { ...end, ...stored.ending, row: stored.row };
       if (stored.row) this.row = stored.row;
     } catch (error) {
       // The row stays `streaming` with its last batch until a sweeper finds the process stale.
-      console.error(`Storing the end of reply ${this.messageId} failed:`, error);
+      console.error(`Storing the end of reply ${this.messageId} failed: ${describeError(error)}`);
     }
     this.end = end;
     for (const follower of this.#followers) follower.end(end);
     this.#followers.clear();
     this.#resolveDone(end);
+  }
+
+  get #stored() {
+    return { id: this.messageId, processId: this.processId, logged: this.#logged };
   }
 
   #ending(failure: unknown, usage: Record<string, unknown> | undefined): Ending {
@@ -193,7 +201,7 @@ export class Generation {
       try {
         if (!(await beat(this.#db, this.processId))) this.stop("lost");
       } catch (error) {
-        console.error(`Heartbeat of reply ${this.messageId} failed:`, error);
+        console.error(`Heartbeat of reply ${this.messageId} failed: ${describeError(error)}`);
       } finally {
         beating = false;
       }

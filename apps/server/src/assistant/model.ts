@@ -1,14 +1,17 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import type { LanguageModel } from "ai";
+import type { ChatModel } from "./chat-model.ts";
 import { OfflineModel } from "./offline-model.ts";
 
-/** The AI SDK's model interface (v3), named through `ai` so the provider package need not be a dependency. */
-export type ChatModel = Extract<LanguageModel, { specificationVersion: "v3" }>;
-export type ChatModelCallOptions = Parameters<ChatModel["doStream"]>[0];
-export type ChatModelStreamResult = Awaited<ReturnType<ChatModel["doStream"]>>;
-export type ChatModelGenerateResult = Awaited<ReturnType<ChatModel["doGenerate"]>>;
-export type ChatModelUsage = ChatModelGenerateResult["usage"];
-export type ChatModelStreamPart = ChatModelStreamResult["stream"] extends ReadableStream<infer P> ? P : never;
+// The model types live in chat-model.ts (so the models need not import this chooser);
+// they are named here too for the code that picks a model.
+export type {
+  ChatModel,
+  ChatModelCallOptions,
+  ChatModelGenerateResult,
+  ChatModelStreamPart,
+  ChatModelStreamResult,
+  ChatModelUsage,
+} from "./chat-model.ts";
 
 export interface ModelSettings {
   AI_BASE_URL?: string | undefined;

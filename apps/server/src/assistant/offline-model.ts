@@ -6,7 +6,7 @@ import type {
   ChatModelStreamPart,
   ChatModelStreamResult,
   ChatModelUsage,
-} from "./model.ts";
+} from "./chat-model.ts";
 import { offlineReply, tokenize } from "./offline-reply.ts";
 
 /**

@@ -2,7 +2,7 @@ import type { MessageRow } from "@tandem/db/schema";
 import { MESSAGE_DATA_CHUNK, type MessageDataChunk } from "@tandem/shared";
 import type { FinishReason, UIMessageChunk } from "ai";
 import { toMessage } from "../rows.ts";
-import type { EndStatus } from "./store.ts";
+import type { EndStatus } from "./generation-sql.ts";
 
 /** How a reply ended, as its followers are told. */
 export interface ReplyEnd {

@@ -1,5 +1,6 @@
 import type { Db, Tx } from "@tandem/db/client";
 import {
+  type ChangeLogRow,
   changeLog,
   changeLogTrim,
   type MessageRow,
@@ -7,9 +8,10 @@ import {
   type ProjectRow,
   type RunningProcessRow,
 } from "@tandem/db/schema";
-import type { ChangeEvent, ChangeOp } from "@tandem/shared";
-import { asc, gt, lt, lte, max, sql } from "drizzle-orm";
+import { type ChangeEvent, type ChangeOp, type Message, textParts } from "@tandem/shared";
+import { asc, getTableColumns, gt, lt, lte, max, sql } from "drizzle-orm";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
+import { sameJson } from "../same-json.ts";
 import { changeFrame } from "./frames.ts";
 
 /** The channel writers NOTIFY (payload: the last position appended) and each instance LISTENs on. */
@@ -34,28 +36,52 @@ export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[
 
 /**
  * Appends the transaction's changes to the log, in the given order, and wakes every
- * instance's feed. Call it once, as the transaction's last statement: it takes a lock
- * that every other writer waits for until this transaction commits, so holding it
- * while waiting for row locks would deadlock with them.
+ * instance's feed, in one call of `tandem_append_changes` (migration 0003: a function, so
+ * its statements are planned once per connection). Call it once, as the transaction's
+ * last statement: it takes a lock that every other writer waits for until this
+ * transaction commits, so holding it while waiting for row locks would deadlock with them.
  *
  * Why the lock: a sequence hands out numbers when rows are inserted, not when they
  * commit; without it, a transaction could take position 7, commit after another took
  * and committed 8, and a reader that already moved past 8 would never see 7. Holding
  * one lock from taking a position to commit makes positions follow commit order.
  *
+ * `replaces`: the entry of a reply's previous batch, which the last change (the same
+ * message, newer) supersedes: that entry is moved to a new position with the new row,
+ * one row write, so the log holds a streaming reply's text once, not once per batch.
+ * A reader resuming anywhere before the new position still gets the row as stored;
+ * what it no longer gets is only an older version of that row. When the old entry is
+ * gone (trimmed), the change is appended as usual.
+ *
  * Answers the last position appended, undefined when there was nothing to append.
  */
-export async function appendChanges(tx: Tx, changes: readonly Change[]): Promise<bigint | undefined> {
+export async function appendChanges(
+  tx: Tx,
+  changes: readonly Change[],
+  { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+): Promise<bigint | undefined> {
   if (changes.length === 0) return undefined;
-  await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(FEED_LOCK))})`);
-  const appended = await tx
-    .insert(changeLog)
-    .values(changes.map(toLogRow))
-    .returning({ position: changeLog.position });
-  // One sequence, one statement: the rows took their positions in the order given.
-  const last = appended.at(-1)?.position;
-  await tx.execute(sql`select pg_notify(${FEED_CHANNEL}, ${String(last)})`);
-  return last;
+  const last = changes.at(-1);
+  const moving =
+    replaces && last?.entity === "message" && last.op === "upsert" && last.row.id === replaces.messageId;
+  const entries = JSON.stringify(changes.map(toLogEntry));
+  const result = await tx.execute(
+    sql`select tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})::text as last`,
+  );
+  const position = rowsOf<{ last: string | null }>(result)[0]?.last;
+  return position === undefined || position === null ? undefined : BigInt(position);
+}
+
+/** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** A change as `tandem_append_changes` reads it: the log's columns, the row in the log's shape. */
+function toLogEntry(change: Change) {
+  const { entity, op, id, projectId, row } = toLogRow(change);
+  return { entity, op, id, project_id: projectId, row };
 }
 
 function toLogRow(change: Change): NewChangeLogRow {
@@ -67,7 +93,7 @@ function toLogRow(change: Change): NewChangeLogRow {
         ...change,
         id: change.row.id,
         projectId: change.row.projectId,
-        row: { ...toMessage(change.row) },
+        row: compactMessage(toMessage(change.row)),
       };
     case "running_process":
       return {
@@ -79,11 +105,33 @@ function toLogRow(change: Change): NewChangeLogRow {
   }
 }
 
+/**
+ * A message as the log stores it: without its parts when they are only its text (a
+ * plain message, a reply), which would otherwise store the text twice. `eventOf`
+ * gives them back: the feed carries the API's wire shape.
+ */
+function compactMessage(message: Message): Record<string, unknown> {
+  if (!sameJson(message.parts, textParts(message.content))) return { ...message };
+  const { parts: _, ...rest } = message;
+  return rest;
+}
+
+/** A log entry as the feed sends it. */
+export function eventOf(row: ChangeLogRow): ChangeEvent {
+  const stored = row.row;
+  const wire =
+    row.entity === "message" && stored.parts === undefined
+      ? { ...stored, parts: textParts(String(stored.content)) }
+      : stored;
+  return { entity: row.entity, op: row.op, id: row.id, projectId: row.projectId, row: wire } as ChangeEvent;
+}
+
 /** One entry of the feed as it is sent: its position, the event, and its SSE frame. */
 export interface FeedChange {
   position: bigint;
   event: ChangeEvent;
-  frame: string;
+  /** Encoded once, shared by every connection that sends it. */
+  frame: Uint8Array;
 }
 
 type Reader = Db | Tx;
@@ -112,10 +160,15 @@ export async function readTrimmedThrough(db: Reader): Promise<bigint> {
   return trim?.through ?? 0n;
 }
 
+/** The highest position trimming has deleted, as a column. */
+const trimMark =
+  sql`(select coalesce(max(${changeLogTrim.trimmedThrough}), 0) from ${changeLogTrim})`.mapWith(BigInt);
+
 /**
  * Up to `limit` entries after `after`, in position order, and whether entries after
  * `after` were trimmed away (then these are not all there was: the reader must reset).
- * The trim mark is read after the entries, so a trim that raced this read is noticed.
+ * One statement when there are entries: the trim mark comes with them, from the same
+ * snapshot. With none, the mark is read after, so a trim that raced the read is noticed.
  */
 export async function readChangesAfter(
   db: Reader,
@@ -123,22 +176,16 @@ export async function readChangesAfter(
   limit: number,
 ): Promise<{ changes: FeedChange[]; trimmed: boolean }> {
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(changeLog), trimmedThrough: trimMark })
     .from(changeLog)
     .where(gt(changeLog.position, after))
     .orderBy(asc(changeLog.position))
     .limit(limit);
-  const trimmed = (await readTrimmedThrough(db)) > after;
+  const trimmedThrough = rows[0]?.trimmedThrough ?? (await readTrimmedThrough(db));
   return {
-    trimmed,
+    trimmed: trimmedThrough > after,
     changes: rows.map((row) => {
-      const event = {
-        entity: row.entity,
-        op: row.op,
-        id: row.id,
-        projectId: row.projectId,
-        row: row.row,
-      } as ChangeEvent;
+      const event = eventOf(row);
       return { position: row.position, event, frame: changeFrame(row.position, event) };
     }),
   };

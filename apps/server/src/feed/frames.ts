@@ -1,17 +1,35 @@
 import type { ChangeEvent, FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/shared";
 
-// The change feed's Server-Sent Events, as the text sent. Each is built once and shared
-// by every connection that gets it.
+// The change feed's Server-Sent Events, as the bytes sent. A change's frame is encoded
+// once and shared by every connection that gets it.
+
+const encoder = new TextEncoder();
 
 /** One change as an SSE message: the position as its `id`, the event as its data. */
-export const changeFrame = (position: bigint, event: ChangeEvent) =>
-  `id: ${position}\ndata: ${JSON.stringify(event)}\n\n`;
+export const changeFrame = (position: bigint, event: ChangeEvent): Uint8Array =>
+  encoder.encode(`id: ${position}\ndata: ${JSON.stringify(event)}\n\n`);
 
 /**
  * `ready` and `reset` carry the position the stream goes on after, as `data` and as the
  * SSE `id`, so a browser's EventSource that reconnects before any change resumes there.
  */
 export const positionFrame = (event: typeof FEED_READY_EVENT | typeof FEED_RESET_EVENT, position: bigint) =>
-  `event: ${event}\nid: ${position}\ndata: ${JSON.stringify({ position: String(position) })}\n\n`;
+  encoder.encode(
+    `event: ${event}\nid: ${position}\ndata: ${JSON.stringify({ position: String(position) })}\n\n`,
+  );
 
-export const KEEP_ALIVE_FRAME = ": keep-alive\n\n";
+export const KEEP_ALIVE_FRAME = encoder.encode(": keep-alive\n\n");
+
+/** Frames queued in one tick, as one chunk: one write to the connection. */
+export function joinFrames(frames: readonly Uint8Array[]): Uint8Array {
+  if (frames.length === 1 && frames[0]) return frames[0];
+  let size = 0;
+  for (const frame of frames) size += frame.byteLength;
+  const chunk = new Uint8Array(size);
+  let at = 0;
+  for (const frame of frames) {
+    chunk.set(frame, at);
+    at += frame.byteLength;
+  }
+  return chunk;
+}

@@ -1,4 +1,6 @@
 import type { DbHandle, Listener } from "@tandem/db/client";
+import { describeError } from "../http/database-error.ts";
+import { defaults } from "../settings.ts";
 import {
   FEED_CHANNEL,
   type FeedChange,
@@ -23,13 +25,13 @@ export interface FeedSettings {
   recentBytes: number;
 }
 
-export const defaultFeedSettings: FeedSettings = {
-  pollMs: 2000,
-  keepAliveMs: 15_000,
-  retentionMs: 24 * 60 * 60 * 1000,
-  trimEveryMs: 5 * 60 * 1000,
-  batchSize: 500,
-  recentBytes: 4 * 1024 * 1024,
+const defaultFeedSettings: FeedSettings = {
+  pollMs: defaults.pollMs,
+  keepAliveMs: defaults.keepAliveMs,
+  retentionMs: defaults.retentionMs,
+  trimEveryMs: defaults.trimEveryMs,
+  batchSize: defaults.batchSize,
+  recentBytes: defaults.recentBytes,
 };
 
 export interface FeedOptions extends Partial<FeedSettings> {
@@ -198,7 +200,7 @@ export class FeedHub {
     try {
       await trimChangeLog(this.#db, this.settings.retentionMs);
     } catch (error) {
-      if (!this.#closed) this.#logger.error("Change feed: trimming the log failed:", error);
+      if (!this.#closed) this.#logger.error(`Change feed: trimming the log failed: ${describeError(error)}`);
     }
   }
 
@@ -253,7 +255,7 @@ export class FeedHub {
       } while (this.#pumpAgain && !this.#closed);
     } catch (error) {
       // The poll tries again.
-      if (!this.#closed) this.#logger.error("Change feed: reading the log failed:", error);
+      if (!this.#closed) this.#logger.error(`Change feed: reading the log failed: ${describeError(error)}`);
     } finally {
       this.#pumping = false;
     }
@@ -262,11 +264,11 @@ export class FeedHub {
   #dispatch(change: FeedChange) {
     this.#horizon = change.position;
     this.#recent.push(change);
-    this.#recentSize += change.frame.length;
+    this.#recentSize += change.frame.byteLength;
     while (this.#recent.length > 1 && this.#recentSize > this.settings.recentBytes) {
       const dropped = this.#recent.shift();
       if (!dropped) break;
-      this.#recentSize -= dropped.frame.length;
+      this.#recentSize -= dropped.frame.byteLength;
       this.#floor = dropped.position;
     }
     for (const subscriber of this.#subscribers) {
@@ -276,7 +278,7 @@ export class FeedHub {
       try {
         watcher.change(change);
       } catch (error) {
-        this.#logger.error("Change feed: a watcher failed:", error);
+        this.#logger.error(`Change feed: a watcher failed: ${describeError(error)}`);
       }
     }
   }
@@ -334,7 +336,7 @@ export class FeedHub {
       }
     } catch (error) {
       if (subscriber.closed) return;
-      this.#logger.error("Change feed: catching a connection up failed; closing it:", error);
+      this.#logger.error(`Change feed: catching a connection up failed; closing it: ${describeError(error)}`);
       subscriber.closed = true;
       this.#subscribers.delete(subscriber);
       subscriber.sink.end();

@@ -1,8 +1,10 @@
 import { ONE_RUNNING_PER_PROJECT } from "@tandem/db/schema";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { ApiError } from "./api-error.ts";
 
 interface PgError {
   code: string;
+  message?: unknown;
   /** postgres.js names it `constraint_name`, PGlite `constraint`. */
   constraint_name?: unknown;
   constraint?: unknown;
@@ -20,6 +22,9 @@ function pgError(err: unknown): PgError | undefined {
   }
   return undefined;
 }
+
+/** A row referred to (a message's project) does not exist: the insert's foreign key failed. */
+export const isForeignKeyViolation = (err: unknown) => pgError(err)?.code === "23503";
 
 /**
  * Database errors a client's request can cause, as the client's error: rows raced into
@@ -52,3 +57,27 @@ export function databaseError(err: unknown): ApiError | undefined {
       return undefined;
   }
 }
+
+/**
+ * An error as one log line that never holds a statement's parameters or a row's values
+ * (a message's text, a whole project's messages): the statement (cut short), and the
+ * database's code and message, without its detail (which can quote the failing row) and
+ * without the message of a data exception (which quotes the value).
+ */
+export function describeError(err: unknown): string {
+  const query = err instanceof DrizzleQueryError ? ` (in: ${shorten(err.query)})` : "";
+  const pg = pgError(err);
+  // A data exception's message quotes the value refused: its code says enough.
+  const message = pg?.code.startsWith("22") ? "a value was refused" : String(pg?.message ?? "");
+  if (pg) return `database error ${pg.code}: ${message}${query}`;
+  if (err instanceof DrizzleQueryError) {
+    return `query failed: ${err.cause instanceof Error ? err.cause.message : "no cause given"}${query}`;
+  }
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+const shorten = (text: string, max = 300) => {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+};

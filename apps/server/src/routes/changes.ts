@@ -1,7 +1,7 @@
 import { FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/shared";
 import { Hono } from "hono";
 import { z } from "zod";
-import { KEEP_ALIVE_FRAME, positionFrame } from "../feed/frames.ts";
+import { joinFrames, KEEP_ALIVE_FRAME, positionFrame } from "../feed/frames.ts";
 import type { FeedHub } from "../feed/hub.ts";
 import { ApiError } from "../http/api-error.ts";
 import { issueDetails, queryParams } from "../http/validate.ts";
@@ -31,22 +31,32 @@ export const changeRoutes = (feed: FeedHub) =>
     // A HEAD answer has no body to read or cancel: it must not hold a subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
     const start = await feed.resolve(since);
-    const encoder = new TextEncoder();
     let cleanup = () => {};
 
     const body = new ReadableStream<Uint8Array>(
       {
         start(controller) {
           let open = true;
-          const close = () => {
-            if (!open) return;
+          const end = () => {
             cleanup();
             controller.close();
           };
-          const write = (text: string) => {
+          // The frames of one tick (a batch the hub read, say) go out as one chunk: one write.
+          let queued: Uint8Array[] = [];
+          const flush = () => {
+            const frames = queued;
+            queued = [];
+            if (!open || frames.length === 0) return;
+            controller.enqueue(joinFrames(frames));
+            if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) end();
+          };
+          const close = () => {
+            flush();
+            if (open) end();
+          };
+          const write = (frame: Uint8Array) => {
             if (!open) return;
-            controller.enqueue(encoder.encode(text));
-            if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) close();
+            if (queued.push(frame) === 1) queueMicrotask(flush);
           };
           write(positionFrame(FEED_READY_EVENT, start.position));
           if (start.reset) write(positionFrame(FEED_RESET_EVENT, start.position));

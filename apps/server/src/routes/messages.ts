@@ -15,8 +15,8 @@ import { appendChanges, messageChanges, processChanges, readHead } from "../feed
 import { ApiError, notFound } from "../http/api-error.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
+import { insertMessage } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
-import { sameJson } from "../same-json.ts";
 
 const idParam = z.object({ id: idSchema });
 
@@ -72,36 +72,14 @@ export const messageRoutes = (db: Db) =>
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
-      const parts = body.parts ?? textParts(body.content);
       return db.transaction(async (tx) => {
-        const [project] = await tx
-          .select({ id: projects.id })
-          .from(projects)
-          .where(eq(projects.id, body.projectId));
-        if (!project) throw notFound("Project", body.projectId);
-
-        const [created] = await tx
-          .insert(messages)
-          .values({ id: body.id, projectId: body.projectId, role: body.role, content: body.content, parts })
-          .onConflictDoNothing({ target: messages.id })
-          .returning();
-        if (created) {
-          withPosition(c, await appendChanges(tx, messageChanges("upsert", [created])));
-          return c.json(toMessage(created), 201);
-        }
-
-        // The same id again: a retry of the same send answers the stored row.
-        const [stored] = await tx.select().from(messages).where(eq(messages.id, body.id));
-        const same =
-          stored &&
-          stored.projectId === body.projectId &&
-          stored.role === body.role &&
-          stored.content === body.content &&
-          sameJson(stored.parts, parts);
-        if (same) return c.json(toMessage(stored), 200);
-        throw new ApiError("duplicate_id", `A different message with id ${body.id} already exists`, {
-          current: stored && toMessage(stored),
+        const { created, row } = await insertMessage(tx, {
+          ...body,
+          parts: body.parts ?? textParts(body.content),
         });
+        if (!created) return c.json(toMessage(row), 200);
+        withPosition(c, await appendChanges(tx, messageChanges("upsert", [row])));
+        return c.json(toMessage(row), 201);
       });
     })
 

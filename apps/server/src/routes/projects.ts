@@ -1,5 +1,5 @@
 import type { Db } from "@tandem/db/client";
-import { messages, projects, runningProcesses } from "@tandem/db/schema";
+import { projects } from "@tandem/db/schema";
 import {
   createProjectBodySchema,
   FEED_POSITION_HEADER,
@@ -9,13 +9,7 @@ import {
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import {
-  appendChanges,
-  messageChanges,
-  processChanges,
-  projectChanges,
-  readHead,
-} from "../feed/change-log.ts";
+import { appendChanges, projectChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams } from "../http/validate.ts";
@@ -85,22 +79,12 @@ export const projectRoutes = (db: Db) =>
     .delete("/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return db.transaction(async (tx) => {
-        // Locked first, so no message can be added to it until it is gone: every row that
-        // goes with it is deleted here, by name, and announced on the feed.
-        const [project] = await tx.select().from(projects).where(eq(projects.id, id)).for("update");
-        if (!project) throw notFound("Project", id);
-        const processes = await tx
-          .delete(runningProcesses)
-          .where(eq(runningProcesses.projectId, id))
-          .returning();
-        const gone = await tx.delete(messages).where(eq(messages.projectId, id)).returning();
+        // Its messages and running processes go with it (ON DELETE CASCADE), and its one
+        // delete event stands for them all: a reader drops the project's messages with it,
+        // so the log grows by one entry whatever the project's size.
         const [deleted] = await tx.delete(projects).where(eq(projects.id, id)).returning();
         if (!deleted) throw notFound("Project", id);
-        const position = await appendChanges(tx, [
-          ...processChanges("delete", processes),
-          ...messageChanges("delete", gone),
-          ...projectChanges("delete", [deleted]),
-        ]);
+        const position = await appendChanges(tx, projectChanges("delete", [deleted]));
         withPosition(c, position);
         return c.json(toProject(deleted), 200);
       });

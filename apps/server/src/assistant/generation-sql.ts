@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "@tandem/db/client";
-import {
-  type MessageRow,
-  messages,
-  projects,
-  type RunningProcessRow,
-  runningProcesses,
-} from "@tandem/db/schema";
+import { type MessageRow, messages, type RunningProcessRow, runningProcesses } from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
 import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { insertMessage } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
-import { sameJson } from "../same-json.ts";
 
 /**
  * The database side of a generation: every statement the assistant runs, one transaction
@@ -71,46 +65,23 @@ export type BeginChatResult =
  */
 export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promise<BeginChatResult> {
   return db.transaction(async (tx) => {
-    const [project] = await tx
-      .select({ id: projects.id })
-      .from(projects)
-      .where(eq(projects.id, turn.projectId));
-    if (!project) throw notFound("Project", turn.projectId);
-
-    let [user] = await tx
-      .insert(messages)
-      .values({
-        id: turn.messageId,
-        projectId: turn.projectId,
-        role: "user",
-        content: turn.content,
-        parts: turn.parts,
-      })
-      .onConflictDoNothing({ target: messages.id })
-      .returning();
-
-    const changes: Change[] = user ? messageChanges("upsert", [user]) : [];
-    if (!user) {
-      const [stored] = await tx.select().from(messages).where(eq(messages.id, turn.messageId));
-      const same =
-        stored &&
-        stored.projectId === turn.projectId &&
-        stored.role === "user" &&
-        stored.content === turn.content &&
-        sameJson(stored.parts, turn.parts);
-      if (!same) {
-        throw new ApiError("duplicate_id", `A different message with id ${turn.messageId} already exists`, {
-          current: stored && toMessage(stored),
-        });
-      }
+    const { created, row: user } = await insertMessage(tx, {
+      id: turn.messageId,
+      projectId: turn.projectId,
+      role: "user",
+      content: turn.content,
+      parts: turn.parts,
+    });
+    const changes: Change[] = created ? messageChanges("upsert", [user]) : [];
+    if (!created) {
+      // The same turn again: answered already if the message after it is a reply.
       const [next] = await tx
         .select()
         .from(messages)
-        .where(and(eq(messages.projectId, turn.projectId), gt(position, positionOf(stored.id))))
+        .where(and(eq(messages.projectId, turn.projectId), gt(position, positionOf(user.id))))
         .orderBy(asc(messages.createdAt), asc(messages.id))
         .limit(1);
-      if (next?.role === "assistant") return { kind: "answered", user: stored, reply: next };
-      user = stored;
+      if (next?.role === "assistant") return { kind: "answered", user, reply: next };
     }
 
     changes.push(...(await ensureNoGeneration(tx, turn.projectId, owner.staleMs)));
@@ -241,8 +212,21 @@ export async function historyBefore(db: Db, reply: MessageRow): Promise<MessageR
 const stillRunning = (processId: string) =>
   sql`exists (select 1 from ${runningProcesses} rp where rp.id = ${processId} and rp.status = 'running')`;
 
-/** A batch of text for a reply still being written by this process; undefined if it no longer is. */
-export function writeProgress(db: Db, reply: { id: string; processId: string; text: string }) {
+/** A reply being written by this process, as far as it has got. */
+export interface ReplyProgress {
+  id: string;
+  processId: string;
+  text: string;
+  /** The log entry of the previous batch, which this write's entry replaces. */
+  logged?: bigint | undefined;
+}
+
+/**
+ * A batch of text for a reply still being written by this process: the row, and the
+ * position of its log entry (which replaces the previous batch's, so the log holds the
+ * reply's text once). Undefined if it is no longer being written.
+ */
+export function writeProgress(db: Db, reply: ReplyProgress) {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(messages)
@@ -254,10 +238,14 @@ export function writeProgress(db: Db, reply: { id: string; processId: string; te
       })
       .where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"), stillRunning(reply.processId)))
       .returning();
-    if (row) await appendChanges(tx, messageChanges("upsert", [row]));
-    return row;
+    if (!row) return undefined;
+    const logged = await appendChanges(tx, messageChanges("upsert", [row]), { replaces: replacing(reply) });
+    return { row, logged };
   });
 }
+
+const replacing = ({ id, logged }: ReplyProgress) =>
+  logged === undefined ? undefined : { position: logged, messageId: id };
 
 /**
  * The heartbeat: false when the process is no longer running (stopped or interrupted
@@ -279,14 +267,15 @@ export interface Ending {
 }
 
 /**
- * Writes a generation's end: its process, and its message with the full text. When another
+ * Writes a generation's end: its process, and its message with the full text (its log
+ * entry replacing the last batch's). When another
  * instance already ended the process (stop, interrupt), that status wins and the fuller
  * text is written with it. Answers the final row (undefined if the message is gone) and
  * the status it ended with.
  */
 export function finishGeneration(
   db: Db,
-  reply: { id: string; processId: string; text: string },
+  reply: ReplyProgress,
   ending: Ending,
 ): Promise<{ row: MessageRow | undefined; ending: Ending }> {
   return db.transaction(async (tx) => {
@@ -341,10 +330,12 @@ export function finishGeneration(
         ),
       )
       .returning();
-    await appendChanges(tx, [
-      ...processChanges("upsert", ended ? [ended] : []),
-      ...messageChanges("upsert", row ? [row] : []),
-    ]);
+    // The message's entry comes last; it replaces the last batch's.
+    await appendChanges(
+      tx,
+      [...processChanges("upsert", ended ? [ended] : []), ...messageChanges("upsert", row ? [row] : [])],
+      { replaces: row ? replacing(reply) : undefined },
+    );
     return { row, ending: final };
   });
 }

@@ -1,0 +1,9 @@
+import type { LanguageModel } from "ai";
+
+/** The AI SDK's model interface (v3), named through `ai` so the provider package need not be a dependency. */
+export type ChatModel = Extract<LanguageModel, { specificationVersion: "v3" }>;
+export type ChatModelCallOptions = Parameters<ChatModel["doStream"]>[0];
+export type ChatModelStreamResult = Awaited<ReturnType<ChatModel["doStream"]>>;
+export type ChatModelGenerateResult = Awaited<ReturnType<ChatModel["doGenerate"]>>;
+export type ChatModelUsage = ChatModelGenerateResult["usage"];
+export type ChatModelStreamPart = ChatModelStreamResult["stream"] extends ReadableStream<infer P> ? P : never;

@@ -1,0 +1,30 @@
+/**
+ * Every default setting of the server, in one place: `env.ts` offers them as the
+ * environment's defaults, and the feed hub and the assistant fall back to them when a
+ * caller (a test) gives none.
+ */
+export const defaults = {
+  port: 3000,
+  host: "127.0.0.1",
+  dataDir: "./.data",
+  /** The offline assistant's pace, per token. */
+  tokenDelayMs: 20,
+  /** How often a growing reply's text is written to its row. */
+  flushMs: 250,
+  /** How often a running generation tells the others it is alive. */
+  heartbeatMs: 2000,
+  /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
+  staleMs: 10_000,
+  /** How long the change log keeps an entry; a client further behind refetches its data. */
+  retentionMs: 24 * 60 * 60 * 1000,
+  /** How often an idle change feed connection gets a comment line, so proxies keep it open. */
+  keepAliveMs: 15_000,
+  /** The feed's safety net: read the log this often even without a notification. */
+  pollMs: 2000,
+  /** How often to trim the log at most (by default a quarter of the retention, at most this). */
+  trimEveryMs: 5 * 60 * 1000,
+  /** Change-log entries per read. */
+  batchSize: 500,
+  /** The latest changes the feed keeps in memory (frame bytes), so a client resuming nearby reads no database. */
+  recentBytes: 4 * 1024 * 1024,
+} as const;
