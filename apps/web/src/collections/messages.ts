@@ -159,6 +159,9 @@ function createMessagesCollection(projectId: string) {
       queryFn: (context): Promise<Message[]> =>
         loadWindow(projectId, collection, context.meta?.loadSubsetOptions, state),
       queryClient,
+      // Offline too: a window the server cannot answer comes from the replica (Query's
+      // default would pause the read until the browser is online, leaving the chat loading).
+      networkMode: "always",
       getKey: (message: Message) => message.id,
       schema: messageSchema,
     }),
