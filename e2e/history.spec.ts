@@ -136,3 +136,44 @@ test("a replica of the old shape (version 1) is dropped, and the chat reads the 
   );
   expect(version).toBe(2);
 });
+
+test.describe("offline", () => {
+  // The service worker opens the app with no network.
+  test.use({ serviceWorkers: "allow" });
+  test.setTimeout(120_000);
+
+  test("a reload offline opens the newest window from the replica, and Show earlier reads older ones from it", async ({
+    request,
+    app,
+    page,
+    context,
+  }) => {
+    const project = await seedHistory(request, 250);
+    await app.open(project);
+    await expect(app.articles).toHaveCount(100);
+    // Read the older windows once online, so the replica holds them.
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(200);
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(250);
+    await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+    // The replica is written in batches every 100 ms.
+    await page.waitForTimeout(400);
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect(app.message("#250")).toBeVisible();
+    await expect(app.articles).toHaveCount(100);
+    await expect(app.articles.first()).toContainText("#151");
+
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(200);
+    await expect(app.articles.first()).toContainText("#51");
+    const replicaReads = await page.evaluate(() =>
+      performance
+        .getEntriesByName("tandem:replica-read")
+        .map((entry) => (entry as PerformanceMark).detail.rows),
+    );
+    expect(Math.max(...replicaReads)).toBeLessThanOrEqual(101);
+  });
+});
