@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { messages } from "@tandem/db/schema";
 import { type Message, messageSchema } from "@tandem/shared";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { backends, type TestServer, useTestServer } from "./backends.ts";
 import { call, createMessage, createProject, expectError, expectInvalid } from "./http.ts";
@@ -9,6 +9,12 @@ import { call, createMessage, createProject, expectError, expectInvalid } from "
 async function storedMessage(server: TestServer, id: string) {
   const [row] = await server.handle.db.select().from(messages).where(eq(messages.id, id));
   return row;
+}
+
+async function list(server: TestServer, projectId: string, query = ""): Promise<Message[]> {
+  const answer = await call(server, "GET", `/api/projects/${projectId}/messages${query}`);
+  expect(answer.status).toBe(200);
+  return messageSchema.array().parse(answer.body);
 }
 
 async function listIds(server: TestServer, projectId: string, query = "") {
@@ -212,18 +218,75 @@ describe.each(backends)("messages on %s", (kind) => {
       expect([page1, page2, page3]).toEqual([ids.slice(3, 6), ids.slice(0, 3), []]);
     });
 
+    test("the newest window, then older windows by a time cursor, each oldest first", async () => {
+      const { projectId, ids } = await seven();
+      const newest = await list(server, projectId, "?limit=3&newest=true");
+      const older = await list(server, projectId, `?limit=3&createdBefore=${newest[0]?.createdAt}`);
+      const oldest = await list(server, projectId, `?limit=3&createdBefore=${older[0]?.createdAt}`);
+
+      expect([newest, older, oldest].map((page) => page.map((m) => m.id))).toEqual([
+        ids.slice(4),
+        ids.slice(1, 4),
+        ids.slice(0, 1),
+      ]);
+    });
+
+    test("the window around a message, centred, filled from the other side at an end", async () => {
+      const { projectId, ids } = await seven();
+      expect(await listIds(server, projectId, `?limit=3&around=${ids[3]}`)).toEqual(ids.slice(2, 5));
+      expect(await listIds(server, projectId, `?limit=4&around=${ids[3]}`)).toEqual(ids.slice(2, 6));
+      expect(await listIds(server, projectId, `?limit=3&around=${ids[6]}`)).toEqual(ids.slice(4));
+      expect(await listIds(server, projectId, `?limit=3&around=${ids[0]}`)).toEqual(ids.slice(0, 3));
+    });
+
     test("a cursor that is not a message of the project is 400 on its parameter", async () => {
       const { projectId } = await seven();
       const other = await createProject(server);
       const elsewhere = await createMessage(server, other.id);
 
-      for (const cursor of ["after", "before"]) {
+      for (const cursor of ["after", "before", "around"]) {
         for (const id of [randomUUID(), elsewhere.id]) {
           const answer = await call(server, "GET", `/api/projects/${projectId}/messages?${cursor}=${id}`);
           expectInvalid(answer, [cursor]);
         }
       }
     });
+  });
+
+  test("GET by createdAt answers every message of that millisecond (the rows a window ties with)", async () => {
+    const project = await createProject(server);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await createMessage(server, project.id)).id);
+    // Three messages within one millisecond, apart by microseconds, and one just after it.
+    const times = [
+      "2026-01-01 00:00:00.123001+00",
+      "2026-01-01 00:00:00.123500+00",
+      "2026-01-01 00:00:00.123999+00",
+      "2026-01-01 00:00:00.124+00",
+    ];
+    for (const [i, id] of ids.entries()) {
+      await server.handle.db
+        .update(messages)
+        .set({ createdAt: sql`${times[i]}::timestamptz` })
+        .where(eq(messages.id, id));
+    }
+
+    expect(await listIds(server, project.id, "?createdAt=2026-01-01T00:00:00.123Z")).toEqual(ids.slice(0, 3));
+    expect(await listIds(server, project.id, "?createdBefore=2026-01-01T00:00:00.124Z")).toEqual(
+      ids.slice(0, 3),
+    );
+    expect(await listIds(server, project.id, "?createdBefore=2026-01-01T00:00:00.123Z")).toEqual([]);
+  });
+
+  test("GET takes at most one window parameter", async () => {
+    const project = await createProject(server);
+    const message = await createMessage(server, project.id);
+    const answer = await call(
+      server,
+      "GET",
+      `/api/projects/${project.id}/messages?newest=true&around=${message.id}`,
+    );
+    expect(answer.status).toBe(400);
   });
 
   test("PATCH with the current version edits the text, resets the parts, bumps the version", async () => {

@@ -61,8 +61,17 @@ export function textParts(content: string): MessagePart[] {
 }
 
 /**
- * Paging through a project's messages, oldest first. `after` / `before` name a message
- * id: the page holds the messages just after (or just before) it.
+ * Reading a project's messages by window; every answer is oldest first. At most one of:
+ * - nothing: the oldest `limit` (paging forward from the start);
+ * - `after` / `before`: a message id, the `limit` messages just after / before it in
+ *   `(createdAt, id)` order (the cursor is the message's own position);
+ * - `newest`: the newest `limit`;
+ * - `createdBefore`: the newest `limit` created before that time (a time cursor, the
+ *   chat's next older window);
+ * - `createdAt`: every message created within that millisecond (wire timestamps are
+ *   milliseconds; the rows a window's last time ties with), at most `limit`;
+ * - `around`: a message id, the window of `limit` messages centred on it (the message,
+ *   half of the rest before it, the others after).
  */
 export const listMessagesQuerySchema = z
   .strictObject({
@@ -74,8 +83,16 @@ export const listMessagesQuerySchema = z
       .default(MESSAGES_PAGE_MAX),
     after: idSchema.optional(),
     before: idSchema.optional(),
+    newest: z.enum(["true"], { error: 'must be "true"' }).optional(),
+    createdBefore: timestampSchema.optional(),
+    createdAt: timestampSchema.optional(),
+    around: idSchema.optional(),
   })
-  .refine((query) => !(query.after && query.before), {
-    error: "give after or before, not both",
-  });
+  .refine(
+    (query) =>
+      [query.after, query.before, query.newest, query.createdBefore, query.createdAt, query.around].filter(
+        (given) => given !== undefined,
+      ).length <= 1,
+    { error: "give at most one of after, before, newest, createdBefore, createdAt, around" },
+  );
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;

@@ -1,5 +1,5 @@
 import type { Db } from "@tandem/db/client";
-import { messages, projects, runningProcesses } from "@tandem/db/schema";
+import { type MessageRow, messages, projects, runningProcesses } from "@tandem/db/schema";
 import {
   createMessageBodySchema,
   FEED_POSITION_HEADER,
@@ -8,7 +8,7 @@ import {
   textParts,
   updateMessageBodySchema,
 } from "@tandem/shared";
-import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { appendChanges, messageChanges, processChanges, readHead } from "../feed/change-log.ts";
@@ -28,7 +28,7 @@ export const messageRoutes = (db: Db) =>
   new Hono()
     .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
       const { id: projectId } = c.req.valid("param");
-      const { limit, after, before } = c.req.valid("query");
+      const query = c.req.valid("query");
       const { rows, head } = await db.transaction(async (tx) => {
         const [project] = await tx
           .select({ id: projects.id })
@@ -36,34 +36,53 @@ export const messageRoutes = (db: Db) =>
           .where(eq(projects.id, projectId));
         if (!project) throw notFound("Project", projectId);
 
-        const cursor = after ?? before;
-        if (cursor) {
+        for (const name of ["after", "before", "around"] as const) {
+          const cursor = query[name];
+          if (!cursor) continue;
           const [known] = await tx
             .select({ id: messages.id })
             .from(messages)
             .where(and(eq(messages.id, cursor), eq(messages.projectId, projectId)));
           if (!known) {
             throw new ApiError("invalid_input", "The query is not valid", {
-              details: [{ path: after ? "after" : "before", message: "is not a message of this project" }],
+              details: [{ path: name, message: "is not a message of this project" }],
             });
           }
         }
 
+        // Every read below is a range of the (project_id, created_at, id) index, read
+        // forwards (oldest first) or backwards (newest first, then reversed).
         const inProject = eq(messages.projectId, projectId);
-        let where: SQL | undefined = inProject;
-        if (after) where = and(inProject, gt(position, positionOf(after)));
-        if (before) where = and(inProject, lt(position, positionOf(before)));
-        // Paging backwards reads newest first, then answers oldest first like every page.
-        const order = before
-          ? [desc(messages.createdAt), desc(messages.id)]
-          : [asc(messages.createdAt), asc(messages.id)];
-        const rows = await tx
-          .select()
-          .from(messages)
-          .where(where)
-          .orderBy(...order)
-          .limit(limit);
-        if (before) rows.reverse();
+        const read = (where: SQL | undefined, direction: "asc" | "desc", limit: number) => {
+          const order = direction === "asc" ? asc : desc;
+          return tx
+            .select()
+            .from(messages)
+            .where(and(inProject, where))
+            .orderBy(order(messages.createdAt), order(messages.id))
+            .limit(limit);
+        };
+        const newestFirst = async (where: SQL | undefined) =>
+          (await read(where, "desc", query.limit)).reverse();
+
+        let rows: MessageRow[];
+        if (query.after) rows = await read(gt(position, positionOf(query.after)), "asc", query.limit);
+        else if (query.before) rows = await newestFirst(lt(position, positionOf(query.before)));
+        else if (query.newest) rows = await newestFirst(undefined);
+        else if (query.createdBefore)
+          rows = await newestFirst(lt(messages.createdAt, new Date(query.createdBefore)));
+        else if (query.createdAt) {
+          // Wire times are milliseconds, stored ones microseconds: the tie is that millisecond.
+          const at = new Date(query.createdAt);
+          const within = and(gte(messages.createdAt, at), lt(messages.createdAt, new Date(at.getTime() + 1)));
+          rows = await read(within, "asc", query.limit);
+        } else if (query.around) {
+          const earlier = await read(lt(position, positionOf(query.around)), "desc", query.limit - 1);
+          const later = await read(gte(position, positionOf(query.around)), "asc", query.limit);
+          const half = Math.floor((query.limit - 1) / 2);
+          const takeEarlier = Math.min(earlier.length, Math.max(half, query.limit - later.length));
+          rows = [...earlier.slice(0, takeEarlier).reverse(), ...later.slice(0, query.limit - takeEarlier)];
+        } else rows = await read(undefined, "asc", query.limit);
         return { rows, head: await readHead(tx) };
       }, SNAPSHOT);
       c.header(FEED_POSITION_HEADER, String(head));

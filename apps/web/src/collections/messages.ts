@@ -1,59 +1,172 @@
-import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
+import { type ListMessagesQuery, MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
-import { BTreeIndex, createCollection } from "@tanstack/react-db";
+import {
+  BTreeIndex,
+  createCollection,
+  extractSimpleComparisons,
+  type LoadSubsetOptions,
+} from "@tanstack/react-db";
 import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
 import { enqueue, outboxLoaded, withPendingMessages } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
-import { loadScope, messagesScope, parseMessage } from "../lib/snapshots.ts";
+import {
+  readWindow as readStoredWindow,
+  replica,
+  replicaHolds,
+  type WindowBounds,
+  type WindowRange,
+} from "../lib/replica.ts";
+import { messagesScope, parseMessage, readWindow } from "../lib/snapshots.ts";
 
 /**
- * Every message of a project, oldest first, read page by page. The snapshot's feed
- * position is the first page's: every change up to it is in every page.
+ * The order messages are read in. Lexical: ISO times sort right as plain strings, and
+ * on-demand loading pushes a string cursor down only with a lexical sort on both the
+ * query and the index (with the default locale collation it silently loads everything).
  */
-async function fetchProjectMessages(
-  projectId: string,
-): Promise<{ rows: Message[]; position: string | undefined }> {
-  const all: Message[] = [];
-  let position: string | undefined;
-  for (;;) {
-    const after = all.at(-1)?.id;
-    let page: { rows: Message[]; position: string | undefined };
-    try {
-      page = await sendSnapshot(() =>
-        api.projects[":id"].messages.$get({
-          param: { id: projectId },
-          query: { limit: String(MESSAGES_PAGE_MAX), ...(after ? { after } : {}) },
-        }),
-      );
-    } catch (error) {
-      // A project the server does not know (not saved, or deleted) has no messages.
-      if (error instanceof ApiRequestError && error.status === 404) return { rows: [], position: undefined };
-      throw error;
-    }
-    position ??= page.position;
-    all.push(...page.rows);
-    if (page.rows.length < MESSAGES_PAGE_MAX) return { rows: all, position };
+export const byCreatedAt = { direction: "desc", nulls: "first", stringSort: "lexical" } as const;
+
+/** What a demand without a limit gets: nothing loads a whole history unasked. */
+const UNBOUNDED_WINDOW = 200;
+
+/** A window of messages, as the API reads it (`GET /api/projects/:id/messages`). */
+export type WindowQuery = Omit<ListMessagesQuery, "limit"> & { limit: number };
+
+/**
+ * What a live query over the messages asks for, as an API window. The chat asks for the
+ * newest N (`orderBy createdAt desc, limit`), then the rows that tie with the window's
+ * last time (`eq(createdAt, t)`), then the next older window (`lt(createdAt, t)`, as a
+ * cursor). A demand without a limit gets one window, never the whole history; any
+ * other filter would need a read the API has not got, and fails loudly.
+ */
+export function windowQuery(options: LoadSubsetOptions | undefined): WindowQuery {
+  const comparisons = [
+    ...extractSimpleComparisons(options?.where),
+    ...extractSimpleComparisons(options?.cursor?.whereFrom),
+  ];
+  // A demand without a limit (the whole source) is answered with one window too.
+  const limit = Math.min(options?.limit ?? UNBOUNDED_WINDOW, MESSAGES_PAGE_MAX);
+  const [comparison, ...more] = comparisons;
+  if (!comparison) return { newest: "true", limit };
+  const field = comparison.field.at(-1);
+  if (more.length === 0 && field === "createdAt" && typeof comparison.value === "string") {
+    if (comparison.operator === "eq") return { createdAt: comparison.value, limit: MESSAGES_PAGE_MAX };
+    if (comparison.operator === "lt") return { createdBefore: comparison.value, limit };
+  }
+  throw new Error(`Messages cannot be loaded by ${JSON.stringify(comparisons)}`);
+}
+
+/** The same window in the replica, and the time range it covers once read from the server. */
+function windowBounds(query: WindowQuery): WindowBounds | undefined {
+  if (query.newest) return { newest: true };
+  if (query.createdBefore) return { below: query.createdBefore };
+  if (query.createdAt) return { at: query.createdAt };
+  return undefined;
+}
+
+function windowRange(query: WindowQuery, rows: Message[]): WindowRange | undefined {
+  // A full window may cut a millisecond's ties: its oldest time is left out of the range.
+  const full = rows.length >= query.limit;
+  const from = full ? (rows[0]?.createdAt ?? "") : "";
+  if (query.newest) return { from, fromOpen: full, to: "\uffff", toOpen: false };
+  if (query.createdBefore) return { from, fromOpen: full, to: query.createdBefore, toOpen: true };
+  if (query.createdAt && !full)
+    return { from: query.createdAt, fromOpen: false, to: query.createdAt, toOpen: false };
+  return undefined;
+}
+
+async function fetchWindow(projectId: string, query: WindowQuery) {
+  try {
+    return await sendSnapshot(() =>
+      api.projects[":id"].messages.$get({
+        param: { id: projectId },
+        query: { ...query, limit: String(query.limit) },
+      }),
+    );
+  } catch (error) {
+    // A project the server does not know (not saved, or deleted) has no messages.
+    if (error instanceof ApiRequestError && error.status === 404) return { rows: [], position: undefined };
+    throw error;
   }
 }
 
+/**
+ * Reads the window a live query asks for. The first reads of a project come from the
+ * persisted replica when it holds the project (no network before the first paint), and
+ * a background refetch then reads the same windows from the server. Offline, a window
+ * the server cannot answer comes from the replica.
+ *
+ * Rows this read does not return are not removed by it unless an earlier read of the
+ * same window returned them (query-db-collection's per-query ownership): rows written
+ * directly (the feed, a send not yet on the server) stay.
+ */
+async function loadWindow(
+  projectId: string,
+  collection: { get(id: string): Message | undefined; utils: { refetch(): Promise<unknown> } },
+  options: LoadSubsetOptions | undefined,
+  state: { fromServer: boolean; reconcile?: ReturnType<typeof setTimeout> },
+): Promise<Message[]> {
+  const scope = messagesScope(projectId);
+  const query = windowQuery(options);
+  const bounds = windowBounds(query);
+  // Unsent messages from earlier visits are known before the first window answers.
+  await outboxLoaded();
+  const fromReplica = async () => {
+    const stored = bounds && (await readStoredWindow(scope, bounds, query.limit));
+    const rows = stored?.map(parseMessage);
+    if (rows?.every((row) => row !== undefined)) return rows;
+    // Unreadable (a shape this build does not know): rebuilt from the server.
+    if (rows) replica.drop(scope);
+    return undefined;
+  };
+
+  let read: Awaited<ReturnType<typeof readWindow<Message>>>;
+  let fromServer = false;
+  if (!state.fromServer && (await replicaHolds(scope))) {
+    read = await readWindow(scope, async () => ({ rows: (await fromReplica()) ?? [], position: undefined }));
+    // Current to the replica's feed position; the server's windows follow.
+    state.reconcile ??= setTimeout(() => {
+      state.fromServer = true;
+      void collection.utils.refetch();
+    }, 0);
+  } else {
+    try {
+      read = await readWindow(scope, () => fetchWindow(projectId, query));
+      fromServer = true;
+      state.fromServer = true;
+    } catch (error) {
+      const stored = error instanceof ApiRequestError && error.status === 0 ? await fromReplica() : undefined;
+      if (!stored) throw error;
+      read = await readWindow(scope, async () => ({ rows: stored, position: undefined }));
+    }
+  }
+
+  // Never answer an older version than the collection holds (a feed change won the race).
+  const rows = read.rows.map((row) => {
+    const held = collection.get(row.id);
+    return held && held.version > row.version ? held : row;
+  });
+  if (fromServer) replica.window(scope, rows, windowRange(query, rows), read.changed);
+  // The newest window carries this browser's unsent messages (newer than anything the
+  // server has), every time it is read: a refetch of it never drops one.
+  return query.newest ? withPendingMessages(projectId, rows) : rows;
+}
+
 function createMessagesCollection(projectId: string) {
+  const state = { fromServer: false };
   const collection = createCollection(
     queryCollectionOptions({
       id: `messages:${projectId}`,
       // Not under ["projects"]: a direct write to a query collection patches every cached
       // query its key prefixes, so a project write would land in the messages.
       queryKey: ["messages", projectId],
-      queryFn: async () => {
-        await outboxLoaded();
-        const rows = await loadScope(
-          messagesScope(projectId),
-          parseMessage,
-          () => fetchProjectMessages(projectId),
-          () => void byProject.get(projectId)?.utils.refetch(),
-        );
-        return withPendingMessages(projectId, rows);
-      },
+      // Each live query loads what it shows (a window), never the whole history.
+      syncMode: "on-demand",
+      queryFn: (context): Promise<Message[]> =>
+        loadWindow(projectId, collection, context.meta?.loadSubsetOptions, state),
       queryClient,
+      // Offline too: a window the server cannot answer comes from the replica (Query's
+      // default would pause the read until the browser is online, leaving the chat loading).
+      networkMode: "always",
       getKey: (message: Message) => message.id,
       schema: messageSchema,
       // A sent message goes to the durable outbox (lib/outbox.ts), which sends it through
@@ -68,8 +181,10 @@ function createMessagesCollection(projectId: string) {
       },
     }),
   );
-  // The chat reads the newest messages by time: an index keeps that cheap at any length.
-  collection.createIndex((row) => row.createdAt, { indexType: BTreeIndex });
+  collection.createIndex((row) => row.createdAt, {
+    indexType: BTreeIndex,
+    options: { compareOptions: { ...byCreatedAt, direction: "asc" } },
+  });
   return collection;
 }
 
@@ -87,8 +202,37 @@ export function messagesCollection(projectId: string): MessagesCollection {
   return collection;
 }
 
+/** The project's collection if this tab has made it. */
+export function loadedMessagesCollection(projectId: string): MessagesCollection | undefined {
+  return byProject.get(projectId);
+}
+
 export function loadedMessagesCollections(): MessagesCollection[] {
   return [...byProject.values()];
+}
+
+/**
+ * Reads the window of messages around one (a search hit) from the server and puts its
+ * rows into the project's collection (never over a newer version). Answers the rows,
+ * oldest first: a view shows them by their time range.
+ */
+export async function loadAround(projectId: string, messageId: string, limit = 100): Promise<Message[]> {
+  const collection = messagesCollection(projectId);
+  const scope = messagesScope(projectId);
+  const query: WindowQuery = { around: messageId, limit };
+  const { rows, changed } = await readWindow(scope, () => fetchWindow(projectId, query));
+  collection.utils.writeBatch(() => {
+    for (const row of rows) {
+      const held = collection.get(row.id);
+      if (!held || held.version < row.version) collection.utils.writeUpsert(row);
+    }
+  });
+  const [first, last] = [rows[0], rows.at(-1)];
+  if (first && last) {
+    const range = { from: first.createdAt, fromOpen: true, to: last.createdAt, toOpen: true };
+    replica.window(scope, rows, range, changed);
+  }
+  return rows;
 }
 
 /**

@@ -3,9 +3,11 @@ import { readScope, replica, replicaFeedPosition } from "./replica.ts";
 
 /**
  * Snapshots (the REST lists) and the feed position each is consistent with. A scope is
- * what one snapshot holds ("projects", "messages:<projectId>"). The collections read
- * through `loadScope`; the change application (sync/live-sync.ts) asks `scopeState`
- * whether a change is already in a scope's snapshot, or buffers it while one loads.
+ * what one snapshot holds ("projects", "messages:<projectId>"). The projects are read
+ * whole, through `loadScope`; messages by window, through `readWindow`. The change
+ * application (sync/live-sync.ts) asks `scopeState` whether a change is already in a
+ * scope's snapshot, and records (`noteChange`) the changes that arrive while one of
+ * its reads is under way.
  */
 
 /** The changes a snapshot can hold; running processes are followed through their messages. */
@@ -103,6 +105,51 @@ async function readSnapshot<T extends Versioned>(
     scope.loading--;
     if (scope.loading === 0) scope.buffered = [];
   }
+}
+
+/**
+ * Reads one window of a scope (a page of messages) and answers its rows as of now: a
+ * row the feed deleted after the read's position is left out, one it changed is
+ * answered at its newer version. `changed`: the ids the feed touched after the read,
+ * which the replica must not remove on the window's word. A read from the replica
+ * (`position` undefined) counts every change recorded while it ran.
+ *
+ * Unlike a scope's snapshot, a window never adds rows: a row created meanwhile reaches
+ * the collection through the feed, not through this window.
+ */
+export async function readWindow<T extends Versioned>(
+  key: string,
+  read: () => Promise<Snapshot<T>>,
+): Promise<{ rows: T[]; position: string | undefined; changed: Set<string> }> {
+  let scope = scopes.get(key);
+  if (!scope) {
+    scope = { position: undefined, loading: 0, buffered: [] };
+    scopes.set(key, scope);
+  }
+  scope.loading++;
+  try {
+    const { rows, position } = await read();
+    const at = position === undefined ? -1n : BigInt(position);
+    const latest = new Map<string, RowChange>();
+    for (const change of scope.buffered) if (change.position > at) latest.set(change.event.id, change.event);
+    const current = rows.flatMap((row) => {
+      const change = latest.get(row.id);
+      if (!change) return [row];
+      if (change.op === "delete") return [];
+      const newer = change.row as unknown as T;
+      return [newer.version > row.version ? newer : row];
+    });
+    return { rows: current, position, changed: new Set(latest.keys()) };
+  } finally {
+    scope.loading--;
+    if (scope.loading === 0) scope.buffered = [];
+  }
+}
+
+/** A change the feed applied: kept while a read of its scope is under way (see `readWindow`). */
+export function noteChange(position: bigint, event: RowChange): void {
+  const scope = scopes.get(scopeOf(event));
+  if (scope && scope.loading > 0) scope.buffered.push({ position, event });
 }
 
 export function forgetScope(key: string): void {

@@ -2,6 +2,7 @@ import type { ChangeEvent, Message, Project } from "@tandem/shared";
 import { forgetProjectFailures } from "../collections/failed-writes.ts";
 import {
   dropMessagesCollection,
+  loadedMessagesCollection,
   loadedMessagesCollections,
   messagesCollection,
 } from "../collections/messages.ts";
@@ -14,6 +15,7 @@ import {
   firstSnapshotPosition,
   forgetScope,
   messagesScope,
+  noteChange,
   projectsScope,
   type RowChange,
   scopeOf,
@@ -107,6 +109,11 @@ export function applyChange(position: string, event: ChangeEvent): void {
 }
 
 function applyRowChange(at: bigint, event: RowChange) {
+  if (event.entity === "message") {
+    applyMessageChange(at, event);
+    return;
+  }
+  // Projects: one snapshot holds them all.
   const scope = scopeState(scopeOf(event));
   if (!scope) {
     // Not loaded here: its snapshot will hold this change. A replica of it stays current.
@@ -121,14 +128,32 @@ function applyRowChange(at: bigint, event: RowChange) {
   }
   if (scope.position !== undefined && at <= scope.position) return;
 
-  if (event.entity === "project") {
-    if (event.op === "delete") syncProjectDeleted(event.id);
-    else void syncProject(event.row);
-  } else if (event.op === "delete") {
-    syncMessageDeleted(event.projectId, event.id);
-  } else {
-    void syncMessage(event.row);
+  const start = performance.now();
+  if (event.op === "delete") syncProjectDeleted(event.id);
+  else void syncProject(event.row);
+  performance.measure("tandem:collection-write", { start, end: performance.now() });
+}
+
+/**
+ * Messages load by window, so a change goes straight into the project's collection
+ * whether or not a loaded window holds its row: a direct write, which the on-demand
+ * collection applies to the windows that hold the key only (its cost does not grow with
+ * the history). The version check keeps a newer row; `noteChange` lets a window read
+ * under way answer the row as of this change (see `readWindow`).
+ */
+function applyMessageChange(at: bigint, event: Extract<RowChange, { entity: "message" }>) {
+  noteChange(at, event);
+  const scope = messagesScope(event.projectId);
+  if (!loadedMessagesCollection(event.projectId)) {
+    // Not opened in this tab: a replica of it stays current.
+    if (event.op === "delete") replica.delete(scope, event.id);
+    else replica.put(scope, event.row);
+    return;
   }
+  const start = performance.now();
+  if (event.op === "delete") syncMessageDeleted(event.projectId, event.id);
+  else void syncMessage(event.row);
+  performance.measure("tandem:collection-write", { start, end: performance.now() });
 }
 
 /** The server's log no longer reaches back to our position: read every snapshot again. */

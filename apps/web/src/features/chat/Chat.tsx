@@ -1,8 +1,8 @@
 import type { Message } from "@tandem/shared";
-import { eq, useLiveQuery } from "@tanstack/react-db";
+import { eq, useLiveInfiniteQuery, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
-import { messagesCollection } from "../../collections/messages.ts";
+import { byCreatedAt, messagesCollection } from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
@@ -12,23 +12,24 @@ import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
 import { useFollowNewest } from "./useFollowNewest.ts";
 
-/** How many of the newest messages are shown at first, and how many more per "Show earlier". */
+/**
+ * How many of the newest messages are shown at first, and how many more per "Show
+ * earlier". The collection loads what the query asks for: this is also the window read.
+ */
 const PAGE = 100;
 
 export function Chat({ projectId }: { projectId: string }) {
   const collection = messagesCollection(projectId);
-  const [shown, setShown] = useState(PAGE);
-  // The newest messages only (one more, to know whether there are earlier ones): a long
-  // history costs neither a render nor DOM nodes until the user asks for it.
-  const newest = useLiveQuery({
-    query: (q) =>
-      q
-        .from({ m: collection })
-        .orderBy(({ m }) => m.createdAt, "desc")
-        .limit(shown + 1),
-  });
-  const hasEarlier = newest.data.length > shown;
-  const messages = { ...newest, data: newest.data.slice(0, shown).reverse() };
+  // The newest messages only, a page more per "Show earlier": a long history is neither
+  // loaded, rendered nor in the DOM until the user asks for it. One live query whose
+  // window grows (a new query per size would drop the old window's rows and reload).
+  const newest = useLiveInfiniteQuery(
+    (q) => q.from({ m: collection }).orderBy(({ m }) => m.createdAt, byCreatedAt),
+    { pageSize: PAGE },
+    [collection],
+  );
+  const hasEarlier = newest.hasNextPage;
+  const messages = { ...newest, data: [...newest.data].reverse() };
   const failedSends = useLiveQuery({
     query: (q) =>
       q
@@ -49,7 +50,14 @@ export function Chat({ projectId }: { projectId: string }) {
     }),
     failedSends.data,
   );
-  const logRef = useFollowNewest(views.length, views.at(-1)?.message.content);
+  const showEarlier = () => {
+    if (newest.hasNextPage && !newest.isFetchingNextPage) void newest.fetchNextPage();
+  };
+  const logRef = useFollowNewest(
+    views.length,
+    views.at(-1)?.message.content,
+    hasEarlier ? showEarlier : undefined,
+  );
 
   // Replies still being written (after a reload, or started elsewhere): follow them.
   const streaming = messages.data.filter((m) => m.role === "assistant" && m.status === "streaming");
@@ -77,7 +85,7 @@ export function Chat({ projectId }: { projectId: string }) {
           </div>
         )}
         {hasEarlier && (
-          <button type="button" className="link earlier" onClick={() => setShown((n) => n + PAGE)}>
+          <button type="button" className="link earlier" onClick={showEarlier}>
             Show earlier messages
           </button>
         )}

@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import type { APIRequestContext, Page } from "@playwright/test";
+import { expect, test, uniqueName } from "./fixtures.ts";
+
+const HISTORY = 1_050;
+/** The chat's window (100 shown, one more to know there are earlier ones) and its ties. */
+const WINDOW_ROWS = 200;
+
+/** Seeds a project with `count` messages "#1" … "#count", through the API. */
+async function seedHistory(request: APIRequestContext, count: number) {
+  const project = { id: randomUUID(), name: uniqueName("Long history") };
+  expect((await request.post("/api/projects", { data: project })).status()).toBe(201);
+  // One at a time: each message is created after the one before.
+  for (let i = 1; i <= count; i++) {
+    const res = await request.post("/api/messages", {
+      data: { id: randomUUID(), projectId: project.id, role: "user", content: `#${i}` },
+    });
+    expect(res.status()).toBe(201);
+  }
+  return project;
+}
+
+/** Counts the message rows the page reads from the server for one project. */
+function countFetchedRows(page: Page, projectId: string) {
+  const counted = { rows: 0, requests: [] as string[] };
+  page.on("response", async (response) => {
+    const url = new URL(response.url());
+    if (url.pathname !== `/api/projects/${projectId}/messages` || !response.ok()) return;
+    counted.requests.push(url.search);
+    counted.rows += ((await response.json()) as unknown[]).length;
+  });
+  return counted;
+}
+
+test.describe("a long history", () => {
+  test.setTimeout(120_000);
+
+  test("opens with the newest window only, and loads older windows as asked", async ({
+    request,
+    app,
+    page,
+  }) => {
+    const project = await seedHistory(request, HISTORY);
+    const fetched = countFetchedRows(page, project.id);
+
+    await app.open(project);
+    await expect(app.message(`#${HISTORY}`)).toBeVisible();
+    await expect(app.articles).toHaveCount(100);
+    await expect(app.articles.first()).toContainText(`#${HISTORY - 99}`);
+    expect(fetched.rows, fetched.requests.join(" ")).toBeLessThanOrEqual(WINDOW_ROWS);
+
+    // Pressed where it is, without scrolling there (scrolling to the top asks by itself).
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(200);
+    await expect(app.articles.first()).toContainText(`#${HISTORY - 199}`);
+    expect(fetched.rows, fetched.requests.join(" ")).toBeLessThanOrEqual(2 * WINDOW_ROWS);
+
+    // Scrolling to the top asks for the next one too, and keeps the reader's place.
+    const shownBefore = app.message(`#${HISTORY - 199}`);
+    await app.log.evaluate((log) => log.scrollTo({ top: 0 }));
+    await expect(app.articles).toHaveCount(300);
+    await expect(app.articles.first()).toContainText(`#${HISTORY - 299}`);
+    await expect(shownBefore).toBeInViewport();
+    expect(fetched.rows, fetched.requests.join(" ")).toBeLessThanOrEqual(3 * WINDOW_ROWS);
+  });
+
+  test("a message sent at the end of a long history shows and is confirmed", async ({ request, app }) => {
+    const project = await seedHistory(request, 250);
+    await app.open(project);
+    await expect(app.articles).toHaveCount(100);
+
+    const text = uniqueName("after a long history");
+    await app.sendMessage(text);
+    await expect(app.message(text)).toHaveAttribute("data-status", "complete");
+    await expect(app.articles.last()).not.toContainText("#250");
+  });
+});
+
+test("a replica of the old shape (version 1) is dropped, and the chat reads the server", async ({
+  api,
+  app,
+  page,
+}) => {
+  const project = await api.createProject(uniqueName("Old replica"));
+  await api.createMessage(project.id, "stored on the server");
+
+  // Any page of the origin that is not the app: the replica is written before the app opens it.
+  await page.goto("/api/health");
+  await page.evaluate(async (projectId) => {
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open("tandem-replica", 1);
+      open.onupgradeneeded = () => {
+        const db = open.result;
+        db.createObjectStore("rows", { keyPath: ["scope", "id"] }).createIndex("scope", "scope");
+        db.createObjectStore("scopes", { keyPath: "scope" });
+        db.createObjectStore("meta", { keyPath: "key" });
+      };
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction(["rows", "scopes", "meta"], "readwrite");
+        const scope = `messages:${projectId}`;
+        const now = new Date().toISOString();
+        tx.objectStore("rows").put({
+          scope,
+          id: crypto.randomUUID(),
+          row: {
+            id: crypto.randomUUID(),
+            projectId,
+            role: "user",
+            content: "only in the old replica",
+            parts: [],
+            status: "complete",
+            error: null,
+            createdAt: now,
+            updatedAt: now,
+            version: 1,
+          },
+        });
+        tx.objectStore("scopes").put({ scope, position: "1" });
+        tx.objectStore("meta").put({ key: "feedPosition", value: "1" });
+        tx.oncomplete = () => {
+          db.close();
+          resolve();
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+  }, project.id);
+
+  await app.open(project);
+  await expect(app.message("stored on the server")).toBeVisible();
+  await expect(app.message("only in the old replica")).toHaveCount(0);
+  const version = await page.evaluate(
+    async () => (await indexedDB.databases()).find((db) => db.name === "tandem-replica")?.version,
+  );
+  expect(version).toBe(2);
+});
+
+test.describe("offline", () => {
+  // The service worker opens the app with no network.
+  test.use({ serviceWorkers: "allow" });
+  test.setTimeout(120_000);
+
+  test("a reload offline opens the newest window from the replica, and Show earlier reads older ones from it", async ({
+    request,
+    app,
+    page,
+    context,
+  }) => {
+    const project = await seedHistory(request, 250);
+    await app.open(project);
+    await expect(app.articles).toHaveCount(100);
+    // Read the older windows once online, so the replica holds them.
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(200);
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(250);
+    await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+    // The replica is written in batches every 100 ms.
+    await page.waitForTimeout(400);
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect(app.message("#250")).toBeVisible();
+    await expect(app.articles).toHaveCount(100);
+    await expect(app.articles.first()).toContainText("#151");
+
+    await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
+    await expect(app.articles).toHaveCount(200);
+    await expect(app.articles.first()).toContainText("#51");
+    const replicaReads = await page.evaluate(() =>
+      performance
+        .getEntriesByName("tandem:replica-read")
+        .map((entry) => (entry as PerformanceMark).detail.rows),
+    );
+    expect(Math.max(...replicaReads)).toBeLessThanOrEqual(101);
+  });
+});
