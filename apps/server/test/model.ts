@@ -1,6 +1,7 @@
 import { type ScriptedModel, startScriptedModel } from "@tandem/testing/scripted-model";
 import { afterAll, beforeAll } from "vitest";
-import { type ChatModel, chatModel } from "../src/assistant/model.ts";
+import type { ChatModel } from "../src/assistant/chat-model.ts";
+import { chatModel } from "../src/assistant/model.ts";
 
 export { scriptedText } from "@tandem/testing/scripted-model";
 

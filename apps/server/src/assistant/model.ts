@@ -2,17 +2,6 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { ChatModel } from "./chat-model.ts";
 import { OfflineModel } from "./offline-model.ts";
 
-// The model types live in chat-model.ts (so the models need not import this chooser);
-// they are named here too for the code that picks a model.
-export type {
-  ChatModel,
-  ChatModelCallOptions,
-  ChatModelGenerateResult,
-  ChatModelStreamPart,
-  ChatModelStreamResult,
-  ChatModelUsage,
-} from "./chat-model.ts";
-
 export interface ModelSettings {
   AI_BASE_URL?: string | undefined;
   AI_API_KEY?: string | undefined;

@@ -79,16 +79,21 @@ export async function loadScope<T extends Versioned>(
   return readSnapshot(key, fetch, true);
 }
 
-async function readSnapshot<T extends Versioned>(
-  key: string,
-  read: () => Promise<Snapshot<T>>,
-  fromServer: boolean,
-): Promise<T[]> {
+function openScope(key: string): Scope {
   let scope = scopes.get(key);
   if (!scope) {
     scope = { position: undefined, loading: 0, buffered: [] };
     scopes.set(key, scope);
   }
+  return scope;
+}
+
+async function readSnapshot<T extends Versioned>(
+  key: string,
+  read: () => Promise<Snapshot<T>>,
+  fromServer: boolean,
+): Promise<T[]> {
+  const scope = openScope(key);
   scope.loading++;
   try {
     const { rows, position } = await read();
@@ -121,11 +126,7 @@ export async function readWindow<T extends Versioned>(
   key: string,
   read: () => Promise<Snapshot<T>>,
 ): Promise<{ rows: T[]; position: string | undefined; changed: Set<string> }> {
-  let scope = scopes.get(key);
-  if (!scope) {
-    scope = { position: undefined, loading: 0, buffered: [] };
-    scopes.set(key, scope);
-  }
+  const scope = openScope(key);
   scope.loading++;
   try {
     const { rows, position } = await read();
