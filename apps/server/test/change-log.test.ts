@@ -253,23 +253,27 @@ describe.each(backends)("the change log on %s", (kind) => {
       const project = await createProject(server);
       const before = await readHead(db());
       const { feed } = await openFeedAtHead(server);
-      const content = script("[tokens:6] [delay:10]");
+      // The model waits after three tokens until the feed has carried a batch of them, so
+      // the reply has at least one batch however slow the machine is.
+      const content = script("[pause:3] [tokens:6] [delay:10]");
       const userId = randomUUID();
       const reader = new SseReader(await postChat(server, project.id, { id: userId, content }));
       const replyId = await startOf(reader);
-      await reader.rest();
-      const [process] = await processesOf(server, replyId);
-      if (!process) throw new Error("No process");
-      const stored = toMessage((await storedMessage(server, replyId)) ?? fail());
 
       // Live, the feed carries every batch as it is written.
       const live: ChangeEvent[] = [];
+      const isBatch = (event: ChangeEvent | undefined) =>
+        event?.entity === "message" && event.id === replyId && event.row.content !== "";
       const ended = (event: ChangeEvent | undefined) =>
         event?.entity === "message" && event.id === replyId && event.row.status === "complete";
-      while (!ended(live.at(-1))) {
-        live.push((await feed.nextChange()).event);
-      }
+      while (!isBatch(live.at(-1))) live.push((await feed.nextChange()).event);
+      model.release(content);
+      await reader.rest();
+      while (!ended(live.at(-1))) live.push((await feed.nextChange()).event);
       await feed.close();
+      const [process] = await processesOf(server, replyId);
+      if (!process) throw new Error("No process");
+      const stored = toMessage((await storedMessage(server, replyId)) ?? fail());
       expect(eventNames(live.slice(0, 3))).toEqual([
         `message:upsert:${userId}`,
         `message:upsert:${replyId}`,
