@@ -1,4 +1,4 @@
-import { ApiRoute, expect, test, uniqueName, userContents } from "./fixtures.ts";
+import { ApiRoute, expect, pressRetry, test, uniqueName, userContents } from "./fixtures.ts";
 
 for (const how of ["500", "network"] as const) {
   const what = how === "500" ? "refuses (500)" : "cannot be reached";
@@ -25,7 +25,7 @@ for (const how of ["500", "network"] as const) {
     expect(await store.messages(project.id)).toEqual([]);
 
     await post.restore();
-    await retry.click();
+    await pressRetry(retry, async () => (await message.getAttribute("data-status")) === "complete");
 
     await expect(message).toHaveAttribute("data-status", "complete");
     await expect(retry).toBeHidden();
@@ -56,7 +56,7 @@ test("a message that fails again on Retry stays failed with its text", async ({ 
   await expect(retry).toBeVisible();
 
   await post.restore();
-  await retry.click();
+  await pressRetry(retry, async () => (await message.getAttribute("data-status")) === "complete");
   await expect(message).toHaveAttribute("data-status", "complete");
   expect(userContents(await store.messages(project.id))).toEqual([text]);
 });
@@ -83,7 +83,7 @@ test("a project the server refuses shows in the nav with Retry, which creates it
   expect((await api.projects()).map((project) => project.name)).not.toContain(name);
 
   await post.restore();
-  await retry.click();
+  await pressRetry(retry, async () => (await api.projects()).some((project) => project.name === name));
 
   await expect(retry).toBeHidden();
   await expect(app.projectLink(name)).toBeVisible();

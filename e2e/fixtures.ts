@@ -190,6 +190,21 @@ export function uniqueName(label: string): string {
 }
 
 /** Takes over one API route (method and exact path) in this page, then gives it back. */
+/**
+ * Presses a failed write's Retry after its route works again. The outbox also tries
+ * again by itself (backoff from 1 s): on a slow machine that try can deliver the write
+ * first and take Retry away before it is pressed. Either way the write is delivered;
+ * anything else fails.
+ */
+export async function pressRetry(retry: Locator, delivered: () => Promise<boolean>): Promise<void> {
+  const pressed = await retry.click({ timeout: 5_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!pressed)
+    await expect.poll(delivered, { message: "Retry was gone, yet the write was not delivered" }).toBe(true);
+}
+
 export class ApiRoute {
   private readonly matches: (url: URL) => boolean;
 

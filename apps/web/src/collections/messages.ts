@@ -7,6 +7,7 @@ import {
   type LoadSubsetOptions,
 } from "@tanstack/react-db";
 import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
+import { feedStatus, onFeedStatus } from "../lib/feed.ts";
 import { enqueue, outboxLoaded, withPendingMessages } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
 import {
@@ -89,6 +90,16 @@ async function fetchWindow(projectId: string, query: WindowQuery) {
   }
 }
 
+/** What a project's loader remembers between its reads. */
+interface WindowState {
+  /** The server has answered a window: later reads go to it first. */
+  fromServer: boolean;
+  /** The background read from the server after a first paint from the replica. */
+  reconcile?: ReturnType<typeof setTimeout>;
+  /** Set while a window was answered without the server: stops waiting for it to answer again. */
+  awaitingServer?: () => void;
+}
+
 /**
  * Reads the window a live query asks for. The first reads of a project come from the
  * persisted replica when it holds the project (no network before the first paint), and
@@ -103,7 +114,7 @@ async function loadWindow(
   projectId: string,
   collection: { get(id: string): Message | undefined; utils: { refetch(): Promise<unknown> } },
   options: LoadSubsetOptions | undefined,
-  state: { fromServer: boolean; reconcile?: ReturnType<typeof setTimeout> },
+  state: WindowState,
 ): Promise<Message[]> {
   const scope = messagesScope(projectId);
   const query = windowQuery(options);
@@ -134,9 +145,18 @@ async function loadWindow(
       fromServer = true;
       state.fromServer = true;
     } catch (error) {
-      const stored = error instanceof ApiRequestError && error.status === 0 ? await fromReplica() : undefined;
-      if (!stored) throw error;
+      if (!(error instanceof ApiRequestError && error.status === 0)) throw error;
+      // Unreachable: the replica's window, or none stored (never opened online, or
+      // opened too briefly): an empty window, so what the user writes here offline still
+      // shows. Once the server answers again (the feed is back), its windows are read.
+      const stored = (await fromReplica()) ?? [];
       read = await readWindow(scope, async () => ({ rows: stored, position: undefined }));
+      state.awaitingServer ??= onFeedStatus(() => {
+        if (feedStatus() !== "online") return;
+        state.awaitingServer?.();
+        state.awaitingServer = undefined;
+        void collection.utils.refetch();
+      });
     }
   }
 
@@ -152,7 +172,7 @@ async function loadWindow(
 }
 
 function createMessagesCollection(projectId: string) {
-  const state = { fromServer: false };
+  const state: WindowState = { fromServer: false };
   const collection = createCollection(
     queryCollectionOptions({
       id: `messages:${projectId}`,
