@@ -11,8 +11,10 @@ import type { ApiType } from "../apps/server/src/app.ts";
 import {
   MESSAGES_PAGE_MAX,
   type Message,
+  messageListSchema,
   messageSchema,
   type Project,
+  projectListSchema,
   projectSchema,
 } from "../packages/shared/src/index.ts";
 import { LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
@@ -36,7 +38,7 @@ export class Api {
   async projects(): Promise<Project[]> {
     const res = await this.client.projects.$get();
     expect(res.status).toBe(200);
-    return projectSchema.array().parse(await res.json());
+    return projectListSchema.parse(await res.json());
   }
 
   async createMessage(projectId: string, content: string): Promise<Message> {
@@ -53,7 +55,7 @@ export class Api {
       query: { limit: String(MESSAGES_PAGE_MAX) },
     });
     expect(res.status, await res.clone().text()).toBe(200);
-    return messageSchema.array().parse(await res.json());
+    return messageListSchema.parse(await res.json());
   }
 }
 

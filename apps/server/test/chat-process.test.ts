@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { MESSAGES_PAGE_MAX, type Message, messageSchema } from "@tandem/shared";
+import { MESSAGES_PAGE_MAX, type Message, messageListSchema } from "@tandem/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
@@ -15,10 +15,7 @@ async function reply(server: RunningServer, projectId: string): Promise<Message 
     param: { id: projectId },
     query: { limit: String(MESSAGES_PAGE_MAX) },
   });
-  return messageSchema
-    .array()
-    .parse(await response.json())
-    .find((message) => message.role === "assistant");
+  return messageListSchema.parse(await response.json()).find((message) => message.role === "assistant");
 }
 
 describe.each(backends)("the server process on %s", (kind) => {

@@ -5,8 +5,10 @@ import {
   type ChangeEvent,
   FEED_POSITION_HEADER,
   type Message,
+  messageListSchema,
   messageSchema,
   type Project,
+  projectListSchema,
   projectSchema,
 } from "@tandem/shared";
 import fc from "fast-check";
@@ -243,14 +245,14 @@ class SimClient {
   async #loadSnapshots(): Promise<bigint> {
     const list = await this.server.app.request("/api/projects");
     let oldest = BigInt(list.headers.get(FEED_POSITION_HEADER) ?? "0");
-    const rows = projectSchema.array().parse(await list.json());
+    const rows = projectListSchema.parse(await list.json());
     const loaded: Message[] = [];
     for (const project of rows) {
       const page = await this.server.app.request(`/api/projects/${project.id}/messages?limit=1000`);
       if (page.status === 404) continue;
       const position = BigInt(page.headers.get(FEED_POSITION_HEADER) ?? "0");
       if (position < oldest) oldest = position;
-      loaded.push(...messageSchema.array().parse(await page.json()));
+      loaded.push(...messageListSchema.parse(await page.json()));
     }
     this.projects.clear();
     this.messages.clear();

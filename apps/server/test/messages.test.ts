@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { messages } from "@tandem/db/schema";
-import { type Message, messageSchema } from "@tandem/shared";
+import { type Message, messageListSchema, messageSchema } from "@tandem/shared";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { backends, type TestServer, useTestServer } from "./backends.ts";
@@ -14,16 +14,13 @@ async function storedMessage(server: TestServer, id: string) {
 async function list(server: TestServer, projectId: string, query = ""): Promise<Message[]> {
   const answer = await call(server, "GET", `/api/projects/${projectId}/messages${query}`);
   expect(answer.status).toBe(200);
-  return messageSchema.array().parse(answer.body);
+  return messageListSchema.parse(answer.body);
 }
 
 async function listIds(server: TestServer, projectId: string, query = "") {
   const answer = await call(server, "GET", `/api/projects/${projectId}/messages${query}`);
   expect(answer.status).toBe(200);
-  return messageSchema
-    .array()
-    .parse(answer.body)
-    .map((message) => message.id);
+  return messageListSchema.parse(answer.body).map((message) => message.id);
 }
 
 describe.each(backends)("messages on %s", (kind) => {

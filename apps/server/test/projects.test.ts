@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { messages, projects } from "@tandem/db/schema";
-import { type Project, projectSchema } from "@tandem/shared";
+import { type Project, projectListSchema, projectSchema } from "@tandem/shared";
 import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { backends, useTestServer } from "./backends.ts";
@@ -67,7 +67,7 @@ describe.each(backends)("projects on %s", (kind) => {
 
     const answer = await call(server, "GET", "/api/projects");
     expect(answer.status).toBe(200);
-    const listed = projectSchema.array().parse(answer.body);
+    const listed = projectListSchema.parse(answer.body);
     const ids = created.map((project) => project.id);
     expect(listed.filter((project) => ids.includes(project.id))).toEqual(created);
   });

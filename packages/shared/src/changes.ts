@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 import { idSchema } from "./ids.ts";
 import { messageSchema } from "./messages.ts";
 import { projectSchema } from "./projects.ts";
@@ -49,7 +49,7 @@ export const FEED_RESET_EVENT = "reset";
  * after. `reset`: the asked-for position is older than the retained log; the client
  * must refetch its snapshots (the stream then goes on from `position`).
  */
-export const feedPositionSchema = z.object({ position: z.string().regex(/^\d+$/) });
+export const feedPositionSchema = z.object({ position: z.string().check(z.regex(/^\d+$/)) });
 export type FeedPosition = z.infer<typeof feedPositionSchema>;
 
 /** Header on snapshot answers (lists): the feed position the snapshot is consistent with. */

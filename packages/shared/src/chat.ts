@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 import { idSchema } from "./ids.ts";
 import { type Message, messageContentSchema, messagePartSchema } from "./messages.ts";
 
@@ -19,12 +19,14 @@ export const chatRequestSchema = z.strictObject({
   message: z
     .strictObject({
       id: idSchema,
-      content: messageContentSchema.optional(),
-      parts: z.array(messagePartSchema).optional(),
+      content: z.optional(messageContentSchema),
+      parts: z.optional(z.array(messagePartSchema)),
     })
-    .refine((message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "", {
-      error: "give content, or parts with some text",
-    }),
+    .check(
+      z.refine((message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "", {
+        error: "give content, or parts with some text",
+      }),
+    ),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 

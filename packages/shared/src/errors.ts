@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 
 /** Every error code the API answers, with its HTTP status. */
 export const errorStatus = {
@@ -28,9 +28,9 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.array(errorDetailSchema).optional(),
+    details: z.optional(z.array(errorDetailSchema)),
     /** On a conflict: the stored row, so a client can show the server's version. */
-    current: z.unknown().optional(),
+    current: z.optional(z.unknown()),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

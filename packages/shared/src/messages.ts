@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 import { idSchema, noNul, timestampSchema, versionSchema } from "./ids.ts";
 import { MESSAGE_CONTENT_MAX, MESSAGES_PAGE_MAX } from "./limits.ts";
 
@@ -14,14 +14,14 @@ export type MessageStatus = z.infer<typeof messageStatusSchema>;
  * One part of an AI SDK UIMessage. The AI SDK owns the full union (text, reasoning,
  * tool calls, files, ...); we require its discriminant and keep the rest as sent.
  */
-export const messagePartSchema = z.looseObject({ type: z.string().min(1) });
+export const messagePartSchema = z.looseObject({ type: z.string().check(z.minLength(1)) });
 export type MessagePart = z.infer<typeof messagePartSchema>;
 
-export const messageContentSchema = z
-  .string()
-  .max(MESSAGE_CONTENT_MAX, { error: `must be at most ${MESSAGE_CONTENT_MAX} characters` })
-  .refine((text) => text.trim().length > 0, { error: "must not be empty" })
-  .refine(noNul, { error: "must not contain NUL characters" });
+export const messageContentSchema = z.string().check(
+  z.maxLength(MESSAGE_CONTENT_MAX, { error: `must be at most ${MESSAGE_CONTENT_MAX} characters` }),
+  z.refine((text) => text.trim().length > 0, { error: "must not be empty" }),
+  z.refine(noNul, { error: "must not contain NUL characters" }),
+);
 
 /** A message as the API answers it. */
 export const messageSchema = z.object({
@@ -31,26 +31,29 @@ export const messageSchema = z.object({
   content: z.string(),
   parts: z.array(messagePartSchema),
   status: messageStatusSchema,
-  error: z.string().nullable(),
+  error: z.nullable(z.string()),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
   version: versionSchema,
 });
 export type Message = z.infer<typeof messageSchema>;
 
+/** A page of messages, as `GET /api/projects/:id/messages` answers it. */
+export const messageListSchema = z.array(messageSchema);
+
 /** Assistant messages are written by the server's generation, never posted by a client. */
 export const createMessageBodySchema = z.strictObject({
   id: idSchema,
   projectId: idSchema,
-  role: z.enum(["user", "system"]).default("user"),
+  role: z._default(z.enum(["user", "system"]), "user"),
   content: messageContentSchema,
-  parts: z.array(messagePartSchema).optional(),
+  parts: z.optional(z.array(messagePartSchema)),
 });
 export type CreateMessageBody = z.input<typeof createMessageBodySchema>;
 
 export const updateMessageBodySchema = z.strictObject({
   content: messageContentSchema,
-  parts: z.array(messagePartSchema).optional(),
+  parts: z.optional(z.array(messagePartSchema)),
   version: versionSchema,
 });
 export type UpdateMessageBody = z.infer<typeof updateMessageBodySchema>;
@@ -75,24 +78,26 @@ export function textParts(content: string): MessagePart[] {
  */
 export const listMessagesQuerySchema = z
   .strictObject({
-    limit: z.coerce
-      .number({ error: "must be a number" })
-      .int({ error: "must be a whole number" })
-      .min(1)
-      .max(MESSAGES_PAGE_MAX)
-      .default(MESSAGES_PAGE_MAX),
-    after: idSchema.optional(),
-    before: idSchema.optional(),
-    newest: z.enum(["true"], { error: 'must be "true"' }).optional(),
-    createdBefore: timestampSchema.optional(),
-    createdAt: timestampSchema.optional(),
-    around: idSchema.optional(),
+    limit: z._default(
+      z.coerce
+        .number({ error: "must be a number" })
+        .check(z.int({ error: "must be a whole number" }), z.gte(1), z.lte(MESSAGES_PAGE_MAX)),
+      MESSAGES_PAGE_MAX,
+    ),
+    after: z.optional(idSchema),
+    before: z.optional(idSchema),
+    newest: z.optional(z.enum(["true"], { error: 'must be "true"' })),
+    createdBefore: z.optional(timestampSchema),
+    createdAt: z.optional(timestampSchema),
+    around: z.optional(idSchema),
   })
-  .refine(
-    (query) =>
-      [query.after, query.before, query.newest, query.createdBefore, query.createdAt, query.around].filter(
-        (given) => given !== undefined,
-      ).length <= 1,
-    { error: "give at most one of after, before, newest, createdBefore, createdAt, around" },
+  .check(
+    z.refine(
+      (query) =>
+        [query.after, query.before, query.newest, query.createdBefore, query.createdAt, query.around].filter(
+          (given) => given !== undefined,
+        ).length <= 1,
+      { error: "give at most one of after, before, newest, createdBefore, createdAt, around" },
+    ),
   );
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;

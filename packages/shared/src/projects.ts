@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 import { idSchema, noNul, timestampSchema, versionSchema } from "./ids.ts";
 import { PROJECT_NAME_MAX } from "./limits.ts";
 
@@ -8,10 +8,12 @@ export type ProjectStatus = z.infer<typeof projectStatusSchema>;
 
 export const projectNameSchema = z
   .string()
-  .trim()
-  .min(1, { error: "must not be empty" })
-  .max(PROJECT_NAME_MAX, { error: `must be at most ${PROJECT_NAME_MAX} characters` })
-  .refine(noNul, { error: "must not contain NUL characters" });
+  .check(
+    z.trim(),
+    z.minLength(1, { error: "must not be empty" }),
+    z.maxLength(PROJECT_NAME_MAX, { error: `must be at most ${PROJECT_NAME_MAX} characters` }),
+    z.refine(noNul, { error: "must not contain NUL characters" }),
+  );
 
 /** A project as the API answers it. */
 export const projectSchema = z.object({
@@ -24,21 +26,26 @@ export const projectSchema = z.object({
 });
 export type Project = z.infer<typeof projectSchema>;
 
+/** The projects, as `GET /api/projects` answers them. */
+export const projectListSchema = z.array(projectSchema);
+
 export const createProjectBodySchema = z.strictObject({
   id: idSchema,
   name: projectNameSchema,
-  status: projectStatusSchema.optional(),
+  status: z.optional(projectStatusSchema),
 });
 export type CreateProjectBody = z.infer<typeof createProjectBodySchema>;
 
 /** An update names the version it was based on; a stale one is refused with 409. */
 export const updateProjectBodySchema = z
   .strictObject({
-    name: projectNameSchema.optional(),
-    status: projectStatusSchema.optional(),
+    name: z.optional(projectNameSchema),
+    status: z.optional(projectStatusSchema),
     version: versionSchema,
   })
-  .refine((body) => body.name !== undefined || body.status !== undefined, {
-    error: "give at least one of name, status",
-  });
+  .check(
+    z.refine((body) => body.name !== undefined || body.status !== undefined, {
+      error: "give at least one of name, status",
+    }),
+  );
 export type UpdateProjectBody = z.infer<typeof updateProjectBodySchema>;

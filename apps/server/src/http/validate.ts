@@ -1,6 +1,9 @@
 import type { ErrorDetail } from "@tandem/shared";
 import { validator } from "hono/validator";
-import type { z } from "zod";
+// The shared schemas are written with zod/mini (small in the web bundle); the server
+// parses them with full zod, whose import also sets zod's English messages, so the 400
+// answers' details read as before.
+import { z } from "zod";
 import { ApiError } from "./api-error.ts";
 
 const jsonMediaType = /^application\/([\w.-]+\+)?json$/i;
@@ -18,8 +21,8 @@ export function issueDetails(error: z.ZodError, part: RequestPart = "body"): Err
 
 type RequestPart = "body" | "query" | "path";
 
-function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
-  const result = schema.safeParse(value);
+function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
+  const result = z.safeParse(schema, value);
   if (!result.success) {
     throw new ApiError("invalid_input", `The request ${part} is not valid`, {
       details: issueDetails(result.error, part),
@@ -29,7 +32,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, part: Requ
 }
 
 /** Validates a JSON body: 415 when it is not JSON, 400 with field paths when it is wrong. */
-export const jsonBody = <S extends z.ZodType>(schema: S) =>
+export const jsonBody = <S extends z.core.$ZodType>(schema: S) =>
   validator("json", (value, c) => {
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
     if (!jsonMediaType.test(mediaType)) {
@@ -38,8 +41,8 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
     return parseOrThrow(schema, value, "body") as z.output<S>;
   });
 
-export const queryParams = <S extends z.ZodType>(schema: S) =>
+export const queryParams = <S extends z.core.$ZodType>(schema: S) =>
   validator("query", (value) => parseOrThrow(schema, value, "query") as z.output<S>);
 
-export const pathParams = <S extends z.ZodType>(schema: S) =>
+export const pathParams = <S extends z.core.$ZodType>(schema: S) =>
   validator("param", (value) => parseOrThrow(schema, value, "path") as z.output<S>);
