@@ -1,10 +1,12 @@
 /**
- * The API-throughput baseline: Tandem's own SQL for `POST /api/messages` and
- * `GET /api/projects/:id/messages?limit=` (the statements Drizzle sends, in the same
- * transactions: the change-log append with its lock and NOTIFY, the snapshot's feed
- * position), behind bare node:http with no framework, validation or ORM. With
- * DATABASE_URL it uses postgres.js (a pool of 10, like Tandem) on that database; else an
- * embedded PGlite in DATA_DIR, migrated like Tandem's and seeded here.
+ * The API-throughput baseline: the same writes and reads as Tandem's `POST /api/messages`
+ * and `GET /api/projects/:id/messages?limit=`, with no Tandem on top. The SQL is what
+ * Tandem sends, in the same transactions: the insert (its foreign key is the project
+ * check) and the change-log append (`tandem_append_changes`: the feed lock, the entry,
+ * the NOTIFY), four round trips; the snapshot read with its feed position. Behind bare
+ * node:http, with no framework, validation, ORM or feed reader. With DATABASE_URL it uses
+ * postgres.js (a pool of 10, like Tandem) on that database; else an embedded PGlite in
+ * DATA_DIR, migrated like Tandem's and seeded here.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
@@ -19,9 +21,7 @@ const SELECT_PROJECT = `select "id" from "projects" where "projects"."id" = $1`;
 const COLUMNS = `"id", "project_id", "role", "content", "parts", "status", "error", "created_at", "updated_at", "version"`;
 const INSERT_MESSAGE = `insert into "messages" (${COLUMNS}) values ($1, $2, $3, $4, $5, default, default, default, default, default) on conflict ("id") do nothing returning ${COLUMNS}`;
 const SELECT_MESSAGES = `select ${COLUMNS} from "messages" where "messages"."project_id" = $1 order by "messages"."created_at" asc, "messages"."id" asc limit $2`;
-const FEED_LOCK = `select pg_advisory_xact_lock(7405312)`;
-const APPEND_CHANGE = `insert into "change_log" ("position", "entity", "op", "id", "project_id", "row", "at") values (default, $1, $2, $3, $4, $5, default) returning "position"`;
-const NOTIFY = `select pg_notify('tandem_changes', $1)`;
+const APPEND_CHANGES = `select tandem_append_changes($1::jsonb, null::bigint, 7405312, 'tandem_changes')::text as last`;
 const SNAPSHOT = `set transaction isolation level repeatable read, read only`;
 const HEAD = `select greatest(coalesce(max("change_log"."position"), 0), coalesce((select max("change_log_trim"."trimmed_through") from "change_log_trim"), 0)) from "change_log"`;
 
@@ -89,20 +89,22 @@ createServer(async (req, res) => {
       const body = JSON.parse(raw) as { id: string; projectId: string; content: string };
       const parts = [{ type: "text", text: body.content }];
       const message = await transaction(async (query) => {
-        const [project] = await query(SELECT_PROJECT, [body.projectId]);
-        if (!project) return undefined;
-        const [created] = await query(INSERT_MESSAGE, [body.id, body.projectId, "user", body.content, parts]);
+        let created: Row | undefined;
+        try {
+          [created] = await query(INSERT_MESSAGE, [body.id, body.projectId, "user", body.content, parts]);
+        } catch (error) {
+          // The project's foreign key: it does not exist.
+          if ((error as { code?: string }).code === "23503") return undefined;
+          throw error;
+        }
         if (!created) return undefined;
         const message = toMessage(created);
-        await query(FEED_LOCK, []);
-        const [change] = await query(APPEND_CHANGE, [
-          "message",
-          "upsert",
-          message.id,
-          message.projectId,
-          message,
-        ]);
-        await query(NOTIFY, [String(change?.position)]);
+        // The log stores a plain message without its parts (they are its text).
+        const { parts: _, ...entry } = message;
+        const entries = [
+          { entity: "message", op: "upsert", id: message.id, project_id: message.projectId, row: entry },
+        ];
+        await query(APPEND_CHANGES, [JSON.stringify(entries)]);
         return message;
       });
       return message ? reply(res, 201, message) : reply(res, 404, { error: { code: "not_found" } });

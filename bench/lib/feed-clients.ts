@@ -32,7 +32,7 @@ export type FeedClientsMessage = { type: "ready" } | { type: "failed"; message: 
 /** Sub-millisecond wall-clock time, comparable with the server's timestamps. */
 const now = () => performance.timeOrigin + performance.now();
 
-const send = (message: FeedClientsMessage) => process.send?.(message);
+const send = (message: FeedClientsMessage, sent?: () => void) => process.send?.(message, undefined, {}, sent);
 
 function run({ url, clients, ids, readyEvent }: FeedClientsStart) {
   const index = new Map(ids.map((id, i) => [id, i]));
@@ -58,17 +58,16 @@ function run({ url, clients, ids, readyEvent }: FeedClientsStart) {
     };
     return source;
   });
-  return () => {
+  return (sent: () => void) => {
     for (const source of sources) source.close();
-    send({ type: "done", received, lag, unexpected });
+    send({ type: "done", received, lag, unexpected }, sent);
   };
 }
 
-let stop: (() => void) | undefined;
+let stop: ((sent: () => void) => void) | undefined;
 process.on("message", (message: FeedClientsStart | { type: "stop" }) => {
   if (message.type === "start") stop = run(message);
-  else {
-    stop?.();
-    process.disconnect();
-  }
+  // Disconnecting only once the report is handed over: a large one is still being written.
+  else if (stop) stop(() => process.disconnect());
+  else process.disconnect();
 });

@@ -49,6 +49,8 @@ const envSchema = z
     CHANGE_LOG_RETENTION: duration(`${defaults.retentionMs}ms`),
     /** How often an idle change feed connection gets a comment line, so proxies keep it open. */
     FEED_KEEPALIVE_MS: milliseconds(defaults.keepAliveMs, 10),
+    /** The change feed reads the log at most this often: a burst of writes is one read. */
+    FEED_READ_GAP_MS: milliseconds(defaults.readGapMs),
   })
   .superRefine((env, ctx) => {
     if (env.AI_BASE_URL && !env.AI_MODEL) {

@@ -22,6 +22,7 @@ await handle.migrate();
 const feed = new FeedHub(handle, {
   retentionMs: env.CHANGE_LOG_RETENTION,
   keepAliveMs: env.FEED_KEEPALIVE_MS,
+  readGapMs: env.FEED_READ_GAP_MS,
 });
 // Listening, polling and trimming start now, not with the first feed connection.
 await feed.start();

@@ -23,6 +23,12 @@ export const defaults = {
   pollMs: 2000,
   /** How often to trim the log at most (by default a quarter of the retention, at most this). */
   trimEveryMs: 5 * 60 * 1000,
+  /**
+   * The feed reads the log at most this often: a burst of writes (one NOTIFY each) is
+   * one read, and one write per feed connection, instead of one per write. The first
+   * change after a quiet spell is read at once.
+   */
+  readGapMs: 20,
   /** Change-log entries per read. */
   batchSize: 500,
   /** The latest changes the feed keeps in memory (frame bytes), so a client resuming nearby reads no database. */

@@ -19,6 +19,8 @@ export interface FeedSettings {
   retentionMs: number;
   /** How often to trim (and once at start); by default a quarter of the retention, at most 5 minutes. */
   trimEveryMs: number;
+  /** The least time between two reads of the log (from one read's start to the next's): wakes in between wait for it. */
+  readGapMs: number;
   /** Entries per read of the log. */
   batchSize: number;
   /** The latest changes kept in memory (in frame bytes), so a client resuming from nearby reads no database. */
@@ -30,6 +32,7 @@ const defaultFeedSettings: FeedSettings = {
   keepAliveMs: defaults.keepAliveMs,
   retentionMs: defaults.retentionMs,
   trimEveryMs: defaults.trimEveryMs,
+  readGapMs: defaults.readGapMs,
   batchSize: defaults.batchSize,
   recentBytes: defaults.recentBytes,
 };
@@ -88,6 +91,10 @@ export class FeedHub {
   #timers: Array<ReturnType<typeof setInterval>> = [];
   #pumping = false;
   #pumpAgain = false;
+  /** When the last read of the log started (performance.now()). */
+  #readAt = Number.NEGATIVE_INFINITY;
+  /** A read waiting for `readGapMs` to pass. */
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
   #lostSince: number | undefined;
   #closed = false;
 
@@ -189,10 +196,27 @@ export class FeedHub {
     return () => this.#watchers.delete(watcher);
   }
 
-  /** Something committed (or may have): read the log. Reads never overlap; wakes during one coalesce. */
+  /**
+   * Something committed (or may have): read the log, now or once `readGapMs` has passed
+   * since the last read started. Reads never overlap; wakes during one, or while one
+   * waits, coalesce into that next read.
+   */
   wake() {
     if (this.#closed || !this.#starting) return;
-    void this.#pump();
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    if (this.#pumpTimer !== undefined) return;
+    const wait = this.#readAt + this.settings.readGapMs - performance.now();
+    if (wait <= 0) {
+      void this.#pump();
+      return;
+    }
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = undefined;
+      if (!this.#closed) void this.#pump();
+    }, wait);
   }
 
   /** Deletes entries older than the retention. */
@@ -214,6 +238,7 @@ export class FeedHub {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#pumpTimer);
     for (const subscriber of this.#subscribers) {
       subscriber.closed = true;
       subscriber.sink.end();
@@ -230,35 +255,28 @@ export class FeedHub {
   }
 
   async #pump() {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
     this.#pumping = true;
+    this.#pumpAgain = false;
     try {
-      do {
-        this.#pumpAgain = false;
-        for (;;) {
-          const { changes, trimmed } = await readChangesAfter(
-            this.#db,
-            this.#horizon,
-            this.settings.batchSize,
-          );
-          if (this.#closed) return;
-          if (trimmed) {
-            await this.#skipTrimmed();
-            break;
-          }
-          for (const change of changes) this.#dispatch(change);
-          if (changes.length < this.settings.batchSize) break;
+      for (;;) {
+        this.#readAt = performance.now();
+        const { changes, trimmed } = await readChangesAfter(this.#db, this.#horizon, this.settings.batchSize);
+        if (this.#closed) return;
+        if (trimmed) {
+          await this.#skipTrimmed();
+          break;
         }
-      } while (this.#pumpAgain && !this.#closed);
+        for (const change of changes) this.#dispatch(change);
+        if (changes.length < this.settings.batchSize) break;
+      }
     } catch (error) {
       // The poll tries again.
       if (!this.#closed) this.#logger.error(`Change feed: reading the log failed: ${describeError(error)}`);
     } finally {
       this.#pumping = false;
     }
+    // Woken during the read: read again, after the gap.
+    if (this.#pumpAgain) this.wake();
   }
 
   #dispatch(change: FeedChange) {
