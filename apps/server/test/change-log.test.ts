@@ -400,14 +400,17 @@ describe.each(backends)("the change log on %s", (kind) => {
         .where(eq(runningProcesses.messageId, replyId));
       const before = await readHead(db());
       expect(await interruptStale(db(), { staleMs: 60_000 })).toEqual([replyId]);
-      const swept = (await logAfter(db(), before)).map(({ event }) => event);
+      const logged = (await logAfter(db(), before)).map(({ event }) => event);
+      const swept = logged.filter((event) => event.row.status === "interrupted");
       const [process] = await processesOf(server, replyId);
       expect(eventNames(swept)).toEqual([
         `running_process:upsert:${process?.id}`,
         `message:upsert:${replyId}`,
       ]);
-      expect(swept[0]?.row).toMatchObject({ status: "interrupted" });
-      expect(swept[1]?.row).toMatchObject({ status: "interrupted" });
+      // Anything else is the owner's own write to its reply: on a slow machine its
+      // heartbeat can notice the sweep and let go before the log is read here.
+      const others = logged.filter((event) => !swept.includes(event));
+      expect(others.every((event) => event.entity === "message" && event.id === replyId)).toBe(true);
       await reader.rest();
       await waitFor("the owner to let go", () => server.assistant.generation(replyId) === undefined);
 
