@@ -24,7 +24,8 @@ export class Api {
   private readonly client: ReturnType<typeof hc<ApiType>>;
 
   constructor(baseURL: string) {
-    this.client = hc<ApiType>(`${baseURL}/api`);
+    // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
+    this.client = hc<ApiType>(`${baseURL}/api`, { headers: { origin: baseURL } });
   }
 
   async createProject(name: string): Promise<Project> {
@@ -256,6 +257,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
   api: async ({ baseURL }, use) => {
     await use(new Api(baseURL ?? ""));
+  },
+  // Playwright's own request context, for the specs that send raw requests: its writes
+  // name this server as their Origin, as a browser on the app's page does (docs/api.md).
+  request: async ({ playwright, baseURL }, use) => {
+    const request = await playwright.request.newContext({
+      baseURL,
+      extraHTTPHeaders: baseURL ? { origin: baseURL } : {},
+    });
+    await use(request);
+    await request.dispose();
   },
   app: async ({ page }, use, testInfo) => {
     // Uncaught errors in the page explain a blank screen better than a missing locator.

@@ -33,6 +33,10 @@ const envSchema = z
     HOST: z.string().min(1).default(defaults.host),
     DATABASE_URL: z.url().optional(),
     DATA_DIR: z.string().min(1).default(defaults.dataDir),
+    /** The address people reach this server at; its host and origin are allowed besides loopback. */
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://tandem.example.com" })
+      .optional(),
     /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
     AI_BASE_URL: z.url().optional(),
     AI_API_KEY: z.string().optional(),

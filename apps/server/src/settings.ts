@@ -7,6 +7,12 @@ export const defaults = {
   port: 3000,
   host: "127.0.0.1",
   dataDir: "./.data",
+  /**
+   * The address people reach this server at (behind a proxy, on a network), e.g.
+   * https://tandem.example.com: its host is allowed besides the loopback names, and its
+   * origin may write. Unset: only loopback hosts are served.
+   */
+  publicUrl: undefined as string | undefined,
   /** The offline assistant's pace, per token. */
   tokenDelayMs: 20,
   /** How often a growing reply's text is written to its row. */

@@ -41,6 +41,13 @@ describe("the environment", () => {
     expect(readEnv({ CHANGE_LOG_RETENTION: value }).CHANGE_LOG_RETENTION).toBe(ms);
   });
 
+  test("PUBLIC_URL is unset by default (only loopback hosts are served) and taken as a URL", () => {
+    expect(readEnv({}).PUBLIC_URL).toBeUndefined();
+    expect(readEnv({ PUBLIC_URL: "https://tandem.example.com" }).PUBLIC_URL).toBe(
+      "https://tandem.example.com",
+    );
+  });
+
   test.each([
     [{ CHANGE_LOG_RETENTION: "a day" }, /CHANGE_LOG_RETENTION: must be a duration such as 24h/],
     [{ CHANGE_LOG_RETENTION: "0" }, /CHANGE_LOG_RETENTION/],
@@ -50,6 +57,8 @@ describe("the environment", () => {
     [{ FEED_KEEPALIVE_MS: "5" }, /FEED_KEEPALIVE_MS/],
     [{ AI_BASE_URL: "not a url", AI_MODEL: "x" }, /AI_BASE_URL/],
     [{ STREAM_FLUSH_MS: "fast" }, /STREAM_FLUSH_MS/],
+    [{ PUBLIC_URL: "tandem.example.com" }, /PUBLIC_URL/],
+    [{ PUBLIC_URL: "ftp://tandem.example.com" }, /PUBLIC_URL: must be an http\(s\) URL/],
     [{ ASSISTANT_TOKEN_DELAY_MS: "-1" }, /ASSISTANT_TOKEN_DELAY_MS/],
     [
       { GENERATION_HEARTBEAT_MS: "5000", GENERATION_STALE_MS: "6000" },

@@ -2,6 +2,7 @@ import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, type ModelMessage, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
+import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
 import type { ChatModel } from "./chat-model.ts";
 import {
@@ -222,16 +223,40 @@ function toModelMessage(row: MessageRow): ModelMessage {
 }
 
 /** An error and its causes, as one line: "Failed to process successful response: terminated: other side closed". */
+/**
+ * A model's error as its reply stores it and users read it: each message down the chain
+ * of causes, once, with the model server's address and credentials taken out.
+ */
 function errorText(error: unknown): string {
   const parts: string[] = [];
   for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
-    const text = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
-    const line = text?.trim();
+    const line = messageOf(e)?.trim();
     if (line && !parts.some((part) => part.includes(line))) parts.push(line);
     e = e instanceof Error ? e.cause : undefined;
   }
-  const message = parts.join(": ") || "The model failed without saying why";
+  const message = redactForUsers(parts.join(": ")) || "The model failed without saying why";
   return message.length > ERROR_MAX ? `${message.slice(0, ERROR_MAX)}…` : message;
+}
+
+/**
+ * The message of an error, a string, or an error object as a server sent it: an
+ * OpenAI-compatible server's mid-stream error chunk is `{ message, type, code }` (or
+ * wraps it as `{ error: { message } }`), which users read as its message, not as JSON.
+ */
+function messageOf(error: unknown): string | undefined {
+  if (error instanceof Error || typeof error === "string")
+    return error instanceof Error ? error.message : error;
+  if (typeof error !== "object" || error === null) return String(error);
+  const { message, error: inner } = error as { message?: unknown; error?: unknown };
+  if (typeof message === "string") return message;
+  if (
+    typeof inner === "object" &&
+    inner !== null &&
+    typeof (inner as { message?: unknown }).message === "string"
+  ) {
+    return (inner as { message: string }).message;
+  }
+  return JSON.stringify(error);
 }
 
 async function withRetries<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
