@@ -268,6 +268,28 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(request);
     await request.dispose();
   },
+  // Every page of every test runs under the server's Content-Security-Policy: a test
+  // fails if the browser refused anything the app tried to load or run.
+  context: async ({ context }, use) => {
+    const refused: string[] = [];
+    // Chromium does not log every refusal (a refused eval caught by the page is silent):
+    // the page reports each one itself.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        const where = `${event.sourceFile}:${event.lineNumber}`;
+        console.error(
+          `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
+        );
+      });
+    });
+    context.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+        refused.push(message.text());
+      }
+    });
+    await use(context);
+    expect(refused, "Content-Security-Policy violations").toEqual([]);
+  },
   app: async ({ page }, use, testInfo) => {
     // Uncaught errors in the page explain a blank screen better than a missing locator.
     const errors: string[] = [];
