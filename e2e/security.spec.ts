@@ -43,8 +43,7 @@ test("a page on another site that posts to Tandem is refused (403), and nothing 
   baseURL,
 }) => {
   // A page of another origin on this machine: another local app (the scripted model's
-  // server). A rebound name would be refused by its Host first; a public site's page is
-  // kept from loopback by Chromium itself (Private Network Access).
+  // server). A rebound name would be refused by its Host first.
   await page.goto(`http://127.0.0.1:${MODEL_PORT}/requests?text=none`);
   const name = uniqueName("Forged");
   // The classic forged write: a form posted across sites, its body shaped as JSON.
