@@ -44,6 +44,10 @@ const assistant = new Assistant(handle, {
   flushMs: env.STREAM_FLUSH_MS,
   heartbeatMs: env.GENERATION_HEARTBEAT_MS,
   staleMs: env.GENERATION_STALE_MS,
+  maxOutputTokens: env.MODEL_MAX_OUTPUT_TOKENS,
+  chunkTimeoutMs: env.MODEL_CHUNK_TIMEOUT,
+  timeoutMs: env.MODEL_TIMEOUT,
+  historyChars: env.MODEL_HISTORY_CHARS,
 });
 const interrupted = await assistant.recover();
 if (interrupted.length > 0) {

@@ -168,3 +168,71 @@ describe.each(backends)("an OpenAI-compatible model through AI_BASE_URL on %s", 
 function fail(): never {
   throw new Error("The app is not up");
 }
+
+describe.each(backends)("the limits of a model call on %s", (kind) => {
+  let fake: ScriptedModel | undefined;
+  let app: ReturnType<typeof createApp> | undefined;
+  let assistant: Assistant | undefined;
+  const server = useTestServer(kind);
+  const limits = { maxOutputTokens: 7, chunkTimeoutMs: 1000, timeoutMs: 2500, historyChars: 1000 };
+
+  beforeAll(async () => {
+    fake = await startScriptedModel();
+    const model = chatModel({ AI_BASE_URL: fake.url, AI_MODEL: "fake-model", ASSISTANT_TOKEN_DELAY_MS: 0 });
+    assistant = new Assistant(server.handle, {
+      model,
+      flushMs: 20,
+      heartbeatMs: 50,
+      feed: server.feed,
+      ...limits,
+    });
+    app = createApp({ db: server.handle, feed: server.feed, assistant });
+  });
+
+  afterAll(async () => {
+    await assistant?.shutdown();
+    await fake?.close();
+  });
+
+  const withApp = () => ({ app: app ?? fail() });
+  const replyTo = async (text: string) => {
+    const project = await createProject(withApp());
+    const chunks = await readAll(await postChat(withApp(), project.id, text));
+    return storedMessage(server, (chunks[0] as { messageId: string }).messageId);
+  };
+
+  test("the model is asked for at most MODEL_MAX_OUTPUT_TOKENS", async () => {
+    const text = `Short [tokens:3] ${randomUUID()}`;
+    expect(await replyTo(text)).toMatchObject({ status: "complete" });
+    expect(fake?.requests.findLast((request) => request.userText === text)?.maxTokens).toBe(7);
+  });
+
+  test("a model that goes quiet fails the reply after MODEL_CHUNK_TIMEOUT, its text kept", async () => {
+    expect(await replyTo(`[tokens:5] [hang:2] ${randomUUID()}`)).toMatchObject({
+      status: "error",
+      content: scriptedText(2),
+      error: "The model sent nothing for 1 s",
+    });
+  });
+
+  test("a reply not finished within MODEL_TIMEOUT fails, its text kept", async () => {
+    const stored = await replyTo(`[tokens:100] [delay:150] ${randomUUID()}`);
+    expect(stored).toMatchObject({ status: "error", error: "The model did not finish within 2.5 s" });
+    expect(stored?.content).not.toBe("");
+    expect(scriptedText(100).startsWith(stored?.content ?? "-")).toBe(true);
+  });
+
+  test("the history sent is the newest messages within MODEL_HISTORY_CHARS", async () => {
+    const project = await createProject(withApp());
+    for (const letter of ["a", "b", "c"]) {
+      await createMessage(withApp(), project.id, { content: letter.repeat(600) });
+    }
+    const text = `Budget [tokens:1] ${randomUUID()}`;
+    await readAll(await postChat(withApp(), project.id, text));
+    const request = fake?.requests.findLast((received) => received.userText === text);
+    expect(request?.messages.slice(1)).toEqual([
+      { role: "user", content: "c".repeat(600) },
+      { role: "user", content: text },
+    ]);
+  });
+});

@@ -13,11 +13,20 @@ import {
   INTERRUPTED_ERROR,
   writeProgress,
 } from "./generation-sql.ts";
+import { withinBudget } from "./history-budget.ts";
 import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
   flushMs: number;
   heartbeatMs: number;
+  /** The most tokens the model is asked for. */
+  maxOutputTokens: number;
+  /** The model sending nothing for this long fails the reply. */
+  chunkTimeoutMs: number;
+  /** The reply not finished in this long fails. */
+  timeoutMs: number;
+  /** The most characters of history sent. */
+  historyChars: number;
 }
 
 /**
@@ -115,12 +124,13 @@ export class Generation {
     let finishReason: FinishReason | undefined;
 
     try {
-      const history = await historyBefore(this.#db, this.row);
+      const history = withinBudget(await historyBefore(this.#db, this.row), this.#settings.historyChars);
       const result = streamText({
         model: this.#model,
         system: SYSTEM_PROMPT,
         messages: history.map(toModelMessage),
         allowSystemInMessages: true,
+        maxOutputTokens: this.#settings.maxOutputTokens,
         abortSignal: this.#abort.signal,
         maxRetries: 1,
         // Failures are read from the stream below; the default would log every one.
@@ -130,9 +140,24 @@ export class Generation {
       // A model that ignores the abort signal must not keep a stopped reply alive.
       const cancel = () => void reader.cancel().catch(() => {});
       this.#abort.signal.addEventListener("abort", cancel, { once: true });
+      // The time limits: the first one reached fails the reply with its reason.
+      const timeOut = (reason: string) => {
+        failure ??= new Error(reason);
+        this.#abort.abort(failure);
+      };
+      const { chunkTimeoutMs, timeoutMs } = this.#settings;
+      const total = setTimeout(
+        () => timeOut(`The model did not finish within ${seconds(timeoutMs)}`),
+        timeoutMs,
+      );
+      const quiet = setTimeout(
+        () => timeOut(`The model sent nothing for ${seconds(chunkTimeoutMs)}`),
+        chunkTimeoutMs,
+      );
       try {
         for (;;) {
           const { done, value: part } = await reader.read();
+          quiet.refresh();
           if (done) break;
           if (part.type === "text-delta" && part.text !== "") {
             this.text += part.text;
@@ -146,6 +171,8 @@ export class Generation {
           }
         }
       } finally {
+        clearTimeout(total);
+        clearTimeout(quiet);
         this.#abort.signal.removeEventListener("abort", cancel);
       }
     } catch (error) {
@@ -258,6 +285,8 @@ function messageOf(error: unknown): string | undefined {
   }
   return JSON.stringify(error);
 }
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 async function withRetries<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
   for (let i = 1; ; i++) {
