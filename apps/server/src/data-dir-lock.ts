@@ -27,7 +27,7 @@ export function lockDataDir(dataDir: string): () => void {
       throw new Error(
         `DATA_DIR ${resolve(dataDir)} is in use by another Tandem server (pid ${holder}). ` +
           `PGlite is one process's database: stop that server, or give this one another DATA_DIR ` +
-          `(or a DATABASE_URL to share a Postgres). If no such process runs, delete ${resolve(path)}.`,
+          `(or a DATABASE_URL to share a Postgres). If pid ${holder} is not a Tandem server, delete ${resolve(path)}.`,
       );
     }
     // Left by a process that is gone (or unreadable, half-written by one): take it over.

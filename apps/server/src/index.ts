@@ -72,7 +72,17 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
     ? `${env.AI_MODEL} at ${redactUrl(env.AI_BASE_URL)}`
     : "the offline assistant";
   console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where}; replies by ${model})`);
+  if (!env.PUBLIC_URL && !isLoopback(env.HOST)) {
+    console.warn(
+      `HOST=${env.HOST} serves other machines, but only loopback names (localhost, 127.0.0.1) are ` +
+        "answered: set PUBLIC_URL to the address people open, e.g. PUBLIC_URL=http://192.168.1.20:3000 (docs/security.md).",
+    );
+  }
 });
+
+function isLoopback(host: string) {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
 
 let closing = false;
 function shutdown(signal: string) {
