@@ -26,7 +26,8 @@ export class Api {
   private readonly client: ReturnType<typeof hc<ApiType>>;
 
   constructor(baseURL: string) {
-    this.client = hc<ApiType>(`${baseURL}/api`);
+    // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
+    this.client = hc<ApiType>(`${baseURL}/api`, { headers: { origin: baseURL } });
   }
 
   async createProject(name: string): Promise<Project> {
@@ -273,6 +274,38 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
   api: async ({ baseURL }, use) => {
     await use(new Api(baseURL ?? ""));
+  },
+  // Playwright's own request context, for the specs that send raw requests: its writes
+  // name this server as their Origin, as a browser on the app's page does (docs/api.md).
+  request: async ({ playwright, baseURL }, use) => {
+    const request = await playwright.request.newContext({
+      baseURL,
+      extraHTTPHeaders: baseURL ? { origin: baseURL } : {},
+    });
+    await use(request);
+    await request.dispose();
+  },
+  // Every page of every test runs under the server's Content-Security-Policy: a test
+  // fails if the browser refused anything the app tried to load or run.
+  context: async ({ context }, use) => {
+    const refused: string[] = [];
+    // Chromium does not log every refusal (a refused eval caught by the page is silent):
+    // the page reports each one itself.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        const where = `${event.sourceFile}:${event.lineNumber}`;
+        console.error(
+          `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
+        );
+      });
+    });
+    context.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+        refused.push(message.text());
+      }
+    });
+    await use(context);
+    expect(refused, "Content-Security-Policy violations").toEqual([]);
   },
   app: async ({ page }, use, testInfo) => {
     // Uncaught errors in the page explain a blank screen better than a missing locator.

@@ -113,6 +113,8 @@ test("a change refused for good after going online rolls back, says why, and the
   const doomed = await api.createProject(uniqueName("Deleted meanwhile"));
   const other = await api.createProject(uniqueName("Still here"));
   await app.open(other);
+  // Its (empty) window must be in the replica before the next page load cuts the write short.
+  await readyForOffline(page, other.name);
   await app.open(doomed);
   await readyForOffline(page, doomed.name, other.name);
 

@@ -8,7 +8,8 @@ export class Api {
   readonly client: ReturnType<typeof hc<ApiType>>;
 
   constructor(readonly url: string) {
-    this.client = hc<ApiType>(`${url}/api`);
+    // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
+    this.client = hc<ApiType>(`${url}/api`, { headers: { origin: url } });
   }
 
   async createProject(name: string): Promise<Project> {

@@ -10,6 +10,7 @@ import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import type { FeedHub } from "./feed/hub.ts";
 import { ApiError } from "./http/api-error.ts";
 import { databaseError, describeError } from "./http/database-error.ts";
+import { hostAllowlist, sameOriginWrites, securityHeaders } from "./http/guard.ts";
 import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -24,6 +25,8 @@ export interface AppOptions {
   webRoot?: string | undefined;
   /** The assistant, or the options to make one on `feed` (tests give a scripted model); default: offline. */
   assistant?: Assistant | AssistantOptions | undefined;
+  /** The address people reach this server at (PUBLIC_URL): its host and origin are allowed besides loopback. */
+  publicUrl?: string | undefined;
 }
 
 /** The REST API under /api; its type is what the typed client (`hc`) is built from. */
@@ -47,9 +50,15 @@ export function createApi(db: DbHandle, feed: FeedHub, assistant: Assistant) {
     .route("/changes", changeRoutes(feed));
 }
 
-export function createApp({ db, feed, webRoot, assistant }: AppOptions) {
+export function createApp({ db, feed, webRoot, assistant, publicUrl }: AppOptions) {
   const service = assistant instanceof Assistant ? assistant : new Assistant(db, { ...assistant, feed });
-  const app = new Hono().route("/api", createApi(db, feed, service));
+  // Before every route, in this order: headers go on every answer, refusals included;
+  // a foreign Host is refused before anything else is looked at.
+  const app = new Hono()
+    .use(securityHeaders())
+    .use(hostAllowlist(publicUrl))
+    .use(sameOriginWrites(publicUrl))
+    .route("/api", createApi(db, feed, service));
 
   app.notFound((c) => {
     const error = new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);

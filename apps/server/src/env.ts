@@ -3,6 +3,9 @@ import { defaults } from "./settings.ts";
 
 const milliseconds = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
+/** The longest delay a Node timer takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A duration: "24h", "90m", "3600s", "500ms", "7d", or a number of milliseconds. */
@@ -33,6 +36,10 @@ const envSchema = z
     HOST: z.string().min(1).default(defaults.host),
     DATABASE_URL: z.url().optional(),
     DATA_DIR: z.string().min(1).default(defaults.dataDir),
+    /** The address people reach this server at; its host and origin are allowed besides loopback. */
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://tandem.example.com" })
+      .optional(),
     /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
     AI_BASE_URL: z.url().optional(),
     AI_API_KEY: z.string().optional(),
@@ -41,6 +48,14 @@ const envSchema = z
     ASSISTANT_TOKEN_DELAY_MS: milliseconds(defaults.tokenDelayMs),
     /** How often a growing reply's text is written to its row. */
     STREAM_FLUSH_MS: milliseconds(defaults.flushMs, 10),
+    /** The most tokens a reply may have. */
+    MODEL_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).default(defaults.modelMaxOutputTokens),
+    /** A model that sends nothing for this long fails the reply. */
+    MODEL_CHUNK_TIMEOUT: duration(`${defaults.modelChunkTimeoutMs}ms`),
+    /** A reply the model has not finished in this long fails. */
+    MODEL_TIMEOUT: duration(`${defaults.modelTimeoutMs}ms`),
+    /** The most characters of earlier messages sent to the model (the newest ones). */
+    MODEL_HISTORY_CHARS: z.coerce.number().int().min(1000).default(defaults.modelHistoryChars),
     /** How often a running generation tells the others it is alive. */
     GENERATION_HEARTBEAT_MS: milliseconds(defaults.heartbeatMs, 10),
     /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
@@ -59,6 +74,11 @@ const envSchema = z
         path: ["AI_MODEL"],
         message: "is required when AI_BASE_URL is set: the model to ask, e.g. AI_MODEL=llama3.2",
       });
+    }
+    for (const name of ["MODEL_CHUNK_TIMEOUT", "MODEL_TIMEOUT"] as const) {
+      if (env[name] > MAX_TIMER_MS) {
+        ctx.addIssue({ code: "custom", path: [name], message: "must be at most 24 days (a timer's limit)" });
+      }
     }
     if (env.GENERATION_STALE_MS <= 2 * env.GENERATION_HEARTBEAT_MS) {
       ctx.addIssue({

@@ -5,9 +5,11 @@ import { createDb } from "@tandem/db/client";
 import { createApp } from "./app.ts";
 import { Assistant } from "./assistant/assistant.ts";
 import { chatModel } from "./assistant/model.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { type Env, readEnv } from "./env.ts";
 import { FeedHub } from "./feed/hub.ts";
 import { describeError } from "./http/database-error.ts";
+import { redactUrl } from "./http/redact.ts";
 
 let env: Env;
 try {
@@ -15,6 +17,15 @@ try {
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
+}
+// PGlite's files are one process's: a second server on them refuses to start.
+if (!env.DATABASE_URL && !env.DATA_DIR.includes("://")) {
+  try {
+    process.on("exit", lockDataDir(env.DATA_DIR));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }
 const handle = createDb(env);
 await handle.migrate();
@@ -34,6 +45,10 @@ const assistant = new Assistant(handle, {
   flushMs: env.STREAM_FLUSH_MS,
   heartbeatMs: env.GENERATION_HEARTBEAT_MS,
   staleMs: env.GENERATION_STALE_MS,
+  maxOutputTokens: env.MODEL_MAX_OUTPUT_TOKENS,
+  chunkTimeoutMs: env.MODEL_CHUNK_TIMEOUT,
+  timeoutMs: env.MODEL_TIMEOUT,
+  historyChars: env.MODEL_HISTORY_CHARS,
 });
 const interrupted = await assistant.recover();
 if (interrupted.length > 0) {
@@ -45,12 +60,30 @@ const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const hasWeb = existsSync(webRoot);
 if (!hasWeb) console.warn(`No built web app at ${webRoot}: serving the API only (run pnpm build).`);
 
-const app = createApp({ db: handle, feed, webRoot: hasWeb ? webRoot : undefined, assistant });
+const app = createApp({
+  db: handle,
+  feed,
+  webRoot: hasWeb ? webRoot : undefined,
+  assistant,
+  publicUrl: env.PUBLIC_URL,
+});
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";
-  const model = env.AI_BASE_URL ? `${env.AI_MODEL} at ${env.AI_BASE_URL}` : "the offline assistant";
+  const model = env.AI_BASE_URL
+    ? `${env.AI_MODEL} at ${redactUrl(env.AI_BASE_URL)}`
+    : "the offline assistant";
   console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where}; replies by ${model})`);
+  if (!env.PUBLIC_URL && !isLoopback(env.HOST)) {
+    console.warn(
+      `HOST=${env.HOST} serves other machines, but only loopback names (localhost, 127.0.0.1) are ` +
+        "answered: set PUBLIC_URL to the address people open, e.g. PUBLIC_URL=http://192.168.1.20:3000 (docs/security.md).",
+    );
+  }
 });
+
+function isLoopback(host: string) {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
 
 let closing = false;
 function shutdown(signal: string) {

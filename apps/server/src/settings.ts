@@ -7,6 +7,12 @@ export const defaults = {
   port: 3000,
   host: "127.0.0.1",
   dataDir: "./.data",
+  /**
+   * The address people reach this server at (behind a proxy, on a network), e.g.
+   * https://tandem.example.com: its host is allowed besides the loopback names, and its
+   * origin may write. Unset: only loopback hosts are served.
+   */
+  publicUrl: undefined as string | undefined,
   /** The offline assistant's pace, per token. */
   tokenDelayMs: 20,
   /** How often a growing reply's text is written to its row. */
@@ -15,6 +21,14 @@ export const defaults = {
   heartbeatMs: 2000,
   /** A generation whose heartbeat is older than this is taken for dead and marked interrupted. */
   staleMs: 10_000,
+  /** The most tokens a reply may have: the model is asked to stop there. */
+  modelMaxOutputTokens: 4096,
+  /** A model that sends nothing for this long fails the reply. */
+  modelChunkTimeoutMs: 60_000,
+  /** A reply the model has not finished in this long fails. */
+  modelTimeoutMs: 10 * 60_000,
+  /** The most characters of earlier messages sent to the model (the newest ones). */
+  modelHistoryChars: 100_000,
   /** How long the change log keeps an entry; a client further behind refetches its data. */
   retentionMs: 24 * 60 * 60 * 1000,
   /** How often an idle change feed connection gets a comment line, so proxies keep it open. */

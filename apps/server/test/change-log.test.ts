@@ -11,7 +11,7 @@ import { toMessage, toRunningProcess } from "../src/rows.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { chatPost, postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { appendedBy, eventNames, logAfter, openFeedAtHead } from "./feed.ts";
-import { call, createMessage, createProject, expectError } from "./http.ts";
+import { call, createMessage, createProject, expectError, OWN_ORIGIN } from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
 import { readAll, SseReader } from "./sse.ts";
 
@@ -45,7 +45,7 @@ describe.each(backends)("the change log on %s", (kind) => {
       const events = await appendedBy(db(), async () => {
         created = await server.app.request("/api/projects", {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { origin: OWN_ORIGIN, "content-type": "application/json" },
           body: JSON.stringify({ id, name: "Launch" }),
         });
       });
@@ -57,7 +57,7 @@ describe.each(backends)("the change log on %s", (kind) => {
       const retried = await appendedBy(db(), async () => {
         const answer = await server.app.request("/api/projects", {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { origin: OWN_ORIGIN, "content-type": "application/json" },
           body: JSON.stringify({ id, name: "Launch" }),
         });
         expect(answer.status).toBe(200);
@@ -116,7 +116,10 @@ describe.each(backends)("the change log on %s", (kind) => {
 
       let answer: Response | undefined;
       const events = await appendedBy(db(), async () => {
-        answer = await server.app.request(`/api/projects/${project.id}`, { method: "DELETE" });
+        answer = await server.app.request(`/api/projects/${project.id}`, {
+          method: "DELETE",
+          headers: { origin: OWN_ORIGIN },
+        });
       });
       expect(answer?.status).toBe(200);
       expect(events).toEqual([

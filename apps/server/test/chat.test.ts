@@ -10,7 +10,15 @@ import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { toMessage } from "../src/rows.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { chatPost, postChat, processesOf, projectMessages, storedMessage, waitFor } from "./chat.ts";
-import { answerOf, call, createMessage, createProject, expectError, expectInvalid } from "./http.ts";
+import {
+  answerOf,
+  call,
+  createMessage,
+  createProject,
+  expectError,
+  expectInvalid,
+  OWN_ORIGIN,
+} from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
 import { deltaText, readAll, readAsUIMessage, SseReader, shape, textOf } from "./sse.ts";
 
@@ -383,11 +391,15 @@ describe.each(backends)("chat on %s", (kind) => {
     });
 
     test("a body that is not JSON is 415; malformed JSON is 400 invalid_json", async () => {
-      const plain = await server.app.request("/api/chat", { method: "POST", body: "hi" });
+      const plain = await server.app.request("/api/chat", {
+        method: "POST",
+        headers: { origin: OWN_ORIGIN },
+        body: "hi",
+      });
       expectError(await answerOf(plain), 415, "unsupported_media_type");
       const broken = await server.app.request("/api/chat", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { origin: OWN_ORIGIN, "content-type": "application/json" },
         body: '{"projectId":',
       });
       expectError(await answerOf(broken), 400, "invalid_json");

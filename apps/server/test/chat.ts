@@ -3,7 +3,7 @@ import { messages, runningProcesses } from "@tandem/db/schema";
 import type { MessagePart } from "@tandem/shared";
 import { asc, eq } from "drizzle-orm";
 import type { TestServer } from "./backends.ts";
-import { client, type WithApp } from "./http.ts";
+import { client, OWN_ORIGIN, type WithApp } from "./http.ts";
 
 /** POST /api/chat with a new user message (or the given one); answers the raw response. */
 export function postChat(
@@ -16,7 +16,8 @@ export function postChat(
   return client(server).chat.$post({ json: { projectId, message: body } });
 }
 
-export const chatPost = async (server: WithApp, path: string) => server.app.request(path, { method: "POST" });
+export const chatPost = async (server: WithApp, path: string) =>
+  server.app.request(path, { method: "POST", headers: { origin: OWN_ORIGIN } });
 
 export async function storedMessage(server: Pick<TestServer, "handle">, id: string) {
   const [row] = await server.handle.db.select().from(messages).where(eq(messages.id, id));

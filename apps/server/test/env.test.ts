@@ -41,6 +41,26 @@ describe("the environment", () => {
     expect(readEnv({ CHANGE_LOG_RETENTION: value }).CHANGE_LOG_RETENTION).toBe(ms);
   });
 
+  test("a model call is capped by default: 4096 tokens, 60 s of silence, 10 min in all, 100,000 characters of history", () => {
+    expect(readEnv({})).toMatchObject({
+      MODEL_MAX_OUTPUT_TOKENS: 4096,
+      MODEL_CHUNK_TIMEOUT: 60_000,
+      MODEL_TIMEOUT: 600_000,
+      MODEL_HISTORY_CHARS: 100_000,
+    });
+    expect(readEnv({ MODEL_TIMEOUT: "30m", MODEL_CHUNK_TIMEOUT: "90s" })).toMatchObject({
+      MODEL_TIMEOUT: 1_800_000,
+      MODEL_CHUNK_TIMEOUT: 90_000,
+    });
+  });
+
+  test("PUBLIC_URL is unset by default (only loopback hosts are served) and taken as a URL", () => {
+    expect(readEnv({}).PUBLIC_URL).toBeUndefined();
+    expect(readEnv({ PUBLIC_URL: "https://tandem.example.com" }).PUBLIC_URL).toBe(
+      "https://tandem.example.com",
+    );
+  });
+
   test.each([
     [{ CHANGE_LOG_RETENTION: "a day" }, /CHANGE_LOG_RETENTION: must be a duration such as 24h/],
     [{ CHANGE_LOG_RETENTION: "0" }, /CHANGE_LOG_RETENTION/],
@@ -50,6 +70,12 @@ describe("the environment", () => {
     [{ FEED_KEEPALIVE_MS: "5" }, /FEED_KEEPALIVE_MS/],
     [{ AI_BASE_URL: "not a url", AI_MODEL: "x" }, /AI_BASE_URL/],
     [{ STREAM_FLUSH_MS: "fast" }, /STREAM_FLUSH_MS/],
+    [{ PUBLIC_URL: "tandem.example.com" }, /PUBLIC_URL/],
+    [{ MODEL_MAX_OUTPUT_TOKENS: "0" }, /MODEL_MAX_OUTPUT_TOKENS/],
+    [{ MODEL_TIMEOUT: "30d" }, /MODEL_TIMEOUT: must be at most 24 days/],
+    [{ MODEL_CHUNK_TIMEOUT: "soon" }, /MODEL_CHUNK_TIMEOUT/],
+    [{ MODEL_HISTORY_CHARS: "10" }, /MODEL_HISTORY_CHARS/],
+    [{ PUBLIC_URL: "ftp://tandem.example.com" }, /PUBLIC_URL: must be an http\(s\) URL/],
     [{ ASSISTANT_TOKEN_DELAY_MS: "-1" }, /ASSISTANT_TOKEN_DELAY_MS/],
     [
       { GENERATION_HEARTBEAT_MS: "5000", GENERATION_STALE_MS: "6000" },

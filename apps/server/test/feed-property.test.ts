@@ -21,7 +21,7 @@ import { toMessage, toProject } from "../src/rows.ts";
 import { backends, createTestDatabase, openDb, type TestDatabase } from "./backends.ts";
 import { waitFor } from "./chat.ts";
 import { type FeedReader, openFeed } from "./feed.ts";
-import type { WithApp } from "./http.ts";
+import { OWN_ORIGIN, type WithApp } from "./http.ts";
 
 /**
  * The property: however writes from several clients interleave, and whenever feed
@@ -275,7 +275,10 @@ class SimClient {
   async send(method: string, path: string, body?: unknown) {
     const response = await this.server.app.request(path, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers:
+        body === undefined
+          ? { origin: OWN_ORIGIN }
+          : { origin: OWN_ORIGIN, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = (await response.json()) as { error?: { code: string; current?: unknown } };

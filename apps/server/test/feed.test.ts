@@ -4,7 +4,7 @@ import { readHead, trimChangeLog } from "../src/feed/change-log.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { waitFor } from "./chat.ts";
 import { openFeed, openFeedAtHead } from "./feed.ts";
-import { answerOf, call, createMessage, createProject, expectInvalid } from "./http.ts";
+import { answerOf, call, createMessage, createProject, expectInvalid, OWN_ORIGIN } from "./http.ts";
 
 describe.each(backends)("GET /api/changes on %s", (kind) => {
   // No poll to speak of: a change must arrive through NOTIFY, or the catch-up after a reconnect.
@@ -43,7 +43,7 @@ describe.each(backends)("GET /api/changes on %s", (kind) => {
     const { feed } = await openFeedAtHead(server);
     const response = await server.app.request("/api/projects", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { origin: OWN_ORIGIN, "content-type": "application/json" },
       body: JSON.stringify({ id: randomUUID(), name: "Positioned" }),
     });
     const change = await feed.nextChange();

@@ -13,6 +13,12 @@ import { testClient } from "hono/testing";
 import { expect } from "vitest";
 import type { TestServer } from "./backends.ts";
 
+/**
+ * The origin of the app under test as `app.request` reaches it (`http://localhost`): every
+ * write sends it as its `Origin`, as a browser on the app's own page does.
+ */
+export const OWN_ORIGIN = "http://localhost";
+
 /** Anything with the app under test: a TestServer, or an app made by a test itself. */
 export type WithApp = Pick<TestServer, "app">;
 
@@ -22,7 +28,8 @@ export type WithApp = Pick<TestServer, "app">;
  * (ids that are not UUIDs, bodies that must be refused) and for checking any answer's
  * envelope.
  */
-export const client = (server: WithApp) => testClient(server.app).api;
+export const client = (server: WithApp) =>
+  testClient(server.app, {}, undefined, { headers: { origin: OWN_ORIGIN } }).api;
 
 export interface JsonAnswer {
   status: number;
@@ -36,10 +43,10 @@ export async function call(
   path: string,
   body?: unknown,
 ): Promise<JsonAnswer> {
-  const init: RequestInit = { method };
+  const init: RequestInit = { method, headers: { origin: OWN_ORIGIN } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
+    init.headers = { origin: OWN_ORIGIN, "content-type": "application/json" };
   }
   return answerOf(await server.app.request(path, init));
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type ScriptedModel, scriptedText, startScriptedModel } from "@tandem/testing/scripted-model";
+import {
+  failMessage,
+  type ScriptedModel,
+  scriptedText,
+  startScriptedModel,
+} from "@tandem/testing/scripted-model";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
@@ -96,8 +101,138 @@ describe.each(backends)("an OpenAI-compatible model through AI_BASE_URL on %s", 
     expect(stored?.error).toMatch(/^Failed to process successful response: terminated/);
     expect(deltaText(chunks)).toBe(scriptedText(2));
   });
+
+  test("an error chunk mid-stream ends the reply error with the server's message, not its JSON", async () => {
+    const project = await createProject(withApp());
+    const chunks = await readAll(
+      await postChat(withApp(), project.id, `[tokens:5] [fail:2] ${randomUUID()}`),
+    );
+    const replyId = (chunks[0] as { messageId: string }).messageId;
+    const stored = await storedMessage(server, replyId);
+    expect(stored).toMatchObject({ status: "error", content: scriptedText(2), error: failMessage(2) });
+    expect(chunks.find((chunk) => chunk.type === "error")).toMatchObject({ errorText: failMessage(2) });
+  });
+
+  test.each([
+    ["refused connection", (port: string) => `http://127.0.0.1:${port}/v1`],
+    [
+      "URL with credentials",
+      (port: string) => `http://admin:hunter2@127.0.0.1:${port}/v1?api_key=sk-query-secret-123`,
+    ],
+  ])(
+    "a model server that fails (%s): the error names neither its address nor its credentials",
+    async (_, urlAt) => {
+      // A port nothing listens on.
+      const unreachable = await startScriptedModel();
+      const port = new URL(unreachable.url).port;
+      await unreachable.close();
+      const broken = new Assistant(server.handle, {
+        model: chatModel({
+          AI_BASE_URL: urlAt(port),
+          AI_MODEL: "m",
+          AI_API_KEY: "sk-header-secret-456",
+          ASSISTANT_TOKEN_DELAY_MS: 0,
+        }),
+        flushMs: 20,
+        heartbeatMs: 50,
+        feed: server.feed,
+      });
+      try {
+        const elsewhere = { app: createApp({ db: server.handle, feed: server.feed, assistant: broken }) };
+        const project = await createProject(elsewhere);
+        const chunks = await readAll(await postChat(elsewhere, project.id, "Hello?"));
+        const replyId = (chunks[0] as { messageId: string }).messageId;
+        const stored = await storedMessage(server, replyId);
+        expect(stored?.status).toBe("error");
+        const shown = [stored?.error ?? "", chunks.find((chunk) => chunk.type === "error")?.errorText ?? ""];
+        for (const text of shown) {
+          expect(text).not.toBe("");
+          for (const secret of [
+            "127.0.0.1",
+            port,
+            "admin",
+            "hunter2",
+            "sk-query-secret-123",
+            "sk-header-secret-456",
+          ]) {
+            expect(text).not.toContain(secret);
+          }
+        }
+      } finally {
+        await broken.shutdown();
+      }
+    },
+  );
 });
 
 function fail(): never {
   throw new Error("The app is not up");
 }
+
+describe.each(backends)("the limits of a model call on %s", (kind) => {
+  let fake: ScriptedModel | undefined;
+  let app: ReturnType<typeof createApp> | undefined;
+  let assistant: Assistant | undefined;
+  const server = useTestServer(kind);
+  const limits = { maxOutputTokens: 7, chunkTimeoutMs: 1000, timeoutMs: 2500, historyChars: 1000 };
+
+  beforeAll(async () => {
+    fake = await startScriptedModel();
+    const model = chatModel({ AI_BASE_URL: fake.url, AI_MODEL: "fake-model", ASSISTANT_TOKEN_DELAY_MS: 0 });
+    assistant = new Assistant(server.handle, {
+      model,
+      flushMs: 20,
+      heartbeatMs: 50,
+      feed: server.feed,
+      ...limits,
+    });
+    app = createApp({ db: server.handle, feed: server.feed, assistant });
+  });
+
+  afterAll(async () => {
+    await assistant?.shutdown();
+    await fake?.close();
+  });
+
+  const withApp = () => ({ app: app ?? fail() });
+  const replyTo = async (text: string) => {
+    const project = await createProject(withApp());
+    const chunks = await readAll(await postChat(withApp(), project.id, text));
+    return storedMessage(server, (chunks[0] as { messageId: string }).messageId);
+  };
+
+  test("the model is asked for at most MODEL_MAX_OUTPUT_TOKENS", async () => {
+    const text = `Short [tokens:3] ${randomUUID()}`;
+    expect(await replyTo(text)).toMatchObject({ status: "complete" });
+    expect(fake?.requests.findLast((request) => request.userText === text)?.maxTokens).toBe(7);
+  });
+
+  test("a model that goes quiet fails the reply after MODEL_CHUNK_TIMEOUT, its text kept", async () => {
+    expect(await replyTo(`[tokens:5] [hang:2] ${randomUUID()}`)).toMatchObject({
+      status: "error",
+      content: scriptedText(2),
+      error: "The model sent nothing for 1 s",
+    });
+  });
+
+  test("a reply not finished within MODEL_TIMEOUT fails, its text kept", async () => {
+    const stored = await replyTo(`[tokens:100] [delay:150] ${randomUUID()}`);
+    expect(stored).toMatchObject({ status: "error", error: "The model did not finish within 2.5 s" });
+    expect(stored?.content).not.toBe("");
+    expect(scriptedText(100).startsWith(stored?.content ?? "-")).toBe(true);
+  });
+
+  test("the history sent is the newest messages within MODEL_HISTORY_CHARS", async () => {
+    const project = await createProject(withApp());
+    for (const letter of ["a", "b", "c"]) {
+      await createMessage(withApp(), project.id, { content: letter.repeat(600) });
+    }
+    const text = `Budget [tokens:1] ${randomUUID()}`;
+    await readAll(await postChat(withApp(), project.id, text));
+    const request = fake?.requests.findLast((received) => received.userText === text);
+    expect(request?.messages.slice(1)).toEqual([
+      { role: "user", content: "c".repeat(600) },
+      { role: "user", content: text },
+    ]);
+  });
+});

@@ -57,5 +57,5 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     },
     { timeoutMs: SERVER_START_MS, everyMs: 50 },
   );
-  return { url, api: hc<ApiType>(`${url}/api`), child, output: () => output };
+  return { url, api: hc<ApiType>(`${url}/api`, { headers: { origin: url } }), child, output: () => output };
 }

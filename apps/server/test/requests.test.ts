@@ -3,12 +3,13 @@ import { projects } from "@tandem/db/schema";
 import { BODY_LIMIT_BYTES } from "@tandem/shared";
 import { describe, expect, test } from "vitest";
 import { backends, useTestServer } from "./backends.ts";
-import { answerOf, call, createProject, expectError } from "./http.ts";
+import { answerOf, call, createProject, expectError, OWN_ORIGIN } from "./http.ts";
 
 /** Requests a client can get wrong before any field is looked at. */
 describe.each(backends)("malformed requests on %s", (kind) => {
   const server = useTestServer(kind);
-  const send = async (path: string, init: RequestInit) => answerOf(await server.app.request(path, init));
+  const send = async (path: string, init: RequestInit & { headers?: Record<string, string> }) =>
+    answerOf(await server.app.request(path, { ...init, headers: { origin: OWN_ORIGIN, ...init.headers } }));
   const projectCount = () => server.handle.db.$count(projects);
 
   test("a body over 1 MiB is 413 and stores nothing", async () => {

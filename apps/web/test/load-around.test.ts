@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Message, messageSchema } from "@tandem/shared";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { useTestServer } from "../../server/test/backends.ts";
+import { OWN_ORIGIN } from "../../server/test/http.ts";
 import { loadAround, messagesCollection } from "../src/collections/messages.ts";
 
 // The web client's API calls go to a real app (PGlite), as a browser's would.
@@ -18,7 +19,7 @@ afterAll(() => {
 async function post<T>(path: string, body: object): Promise<T> {
   const response = await server.app.request(path, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { origin: OWN_ORIGIN, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(201);

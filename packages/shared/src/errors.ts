@@ -4,6 +4,8 @@ import { z } from "zod/mini";
 export const errorStatus = {
   invalid_input: 400,
   invalid_json: 400,
+  /** A write whose Origin is not this server's (a cross-site request), or that names none. */
+  cross_origin: 403,
   not_found: 404,
   version_conflict: 409,
   duplicate_id: 409,
@@ -12,6 +14,8 @@ export const errorStatus = {
   /** Stop or follow asked of a message whose reply is not being written. */
   not_streaming: 409,
   payload_too_large: 413,
+  /** A request for a Host this server does not answer for (DNS rebinding, a wrong proxy). */
+  misdirected_request: 421,
   unsupported_media_type: 415,
   internal: 500,
 } as const;

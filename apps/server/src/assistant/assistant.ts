@@ -38,6 +38,11 @@ export interface AssistantSettings {
   heartbeatMs: number;
   /** A generation whose heartbeat is older than this is taken for dead. */
   staleMs: number;
+  /** The limits of every model call. */
+  maxOutputTokens: number;
+  chunkTimeoutMs: number;
+  timeoutMs: number;
+  historyChars: number;
 }
 
 export interface AssistantOptions extends Partial<AssistantSettings> {
@@ -55,6 +60,10 @@ const defaultAssistantSettings: AssistantSettings = {
   flushMs: defaults.flushMs,
   heartbeatMs: defaults.heartbeatMs,
   staleMs: defaults.staleMs,
+  maxOutputTokens: defaults.modelMaxOutputTokens,
+  chunkTimeoutMs: defaults.modelChunkTimeoutMs,
+  timeoutMs: defaults.modelTimeoutMs,
+  historyChars: defaults.modelHistoryChars,
 };
 
 /**

@@ -2,6 +2,7 @@ import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, type ModelMessage, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
+import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
 import type { ChatModel } from "./chat-model.ts";
 import {
@@ -12,11 +13,20 @@ import {
   INTERRUPTED_ERROR,
   writeProgress,
 } from "./generation-sql.ts";
+import { withinBudget } from "./history-budget.ts";
 import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
   flushMs: number;
   heartbeatMs: number;
+  /** The most tokens the model is asked for. */
+  maxOutputTokens: number;
+  /** The model sending nothing for this long fails the reply. */
+  chunkTimeoutMs: number;
+  /** The reply not finished in this long fails. */
+  timeoutMs: number;
+  /** The most characters of history sent. */
+  historyChars: number;
 }
 
 /**
@@ -114,12 +124,13 @@ export class Generation {
     let finishReason: FinishReason | undefined;
 
     try {
-      const history = await historyBefore(this.#db, this.row);
+      const history = withinBudget(await historyBefore(this.#db, this.row), this.#settings.historyChars);
       const result = streamText({
         model: this.#model,
         system: SYSTEM_PROMPT,
         messages: history.map(toModelMessage),
         allowSystemInMessages: true,
+        maxOutputTokens: this.#settings.maxOutputTokens,
         abortSignal: this.#abort.signal,
         maxRetries: 1,
         // Failures are read from the stream below; the default would log every one.
@@ -129,9 +140,24 @@ export class Generation {
       // A model that ignores the abort signal must not keep a stopped reply alive.
       const cancel = () => void reader.cancel().catch(() => {});
       this.#abort.signal.addEventListener("abort", cancel, { once: true });
+      // The time limits: the first one reached fails the reply with its reason.
+      const timeOut = (reason: string) => {
+        failure ??= new Error(reason);
+        this.#abort.abort(failure);
+      };
+      const { chunkTimeoutMs, timeoutMs } = this.#settings;
+      const total = setTimeout(
+        () => timeOut(`The model did not finish within ${seconds(timeoutMs)}`),
+        timeoutMs,
+      );
+      const quiet = setTimeout(
+        () => timeOut(`The model sent nothing for ${seconds(chunkTimeoutMs)}`),
+        chunkTimeoutMs,
+      );
       try {
         for (;;) {
           const { done, value: part } = await reader.read();
+          quiet.refresh();
           if (done) break;
           if (part.type === "text-delta" && part.text !== "") {
             this.text += part.text;
@@ -145,6 +171,8 @@ export class Generation {
           }
         }
       } finally {
+        clearTimeout(total);
+        clearTimeout(quiet);
         this.#abort.signal.removeEventListener("abort", cancel);
       }
     } catch (error) {
@@ -222,17 +250,43 @@ function toModelMessage(row: MessageRow): ModelMessage {
 }
 
 /** An error and its causes, as one line: "Failed to process successful response: terminated: other side closed". */
+/**
+ * A model's error as its reply stores it and users read it: each message down the chain
+ * of causes, once, with the model server's address and credentials taken out.
+ */
 function errorText(error: unknown): string {
   const parts: string[] = [];
   for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
-    const text = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
-    const line = text?.trim();
+    const line = messageOf(e)?.trim();
     if (line && !parts.some((part) => part.includes(line))) parts.push(line);
     e = e instanceof Error ? e.cause : undefined;
   }
-  const message = parts.join(": ") || "The model failed without saying why";
+  const message = redactForUsers(parts.join(": ")) || "The model failed without saying why";
   return message.length > ERROR_MAX ? `${message.slice(0, ERROR_MAX)}…` : message;
 }
+
+/**
+ * The message of an error, a string, or an error object as a server sent it: an
+ * OpenAI-compatible server's mid-stream error chunk is `{ message, type, code }` (or
+ * wraps it as `{ error: { message } }`), which users read as its message, not as JSON.
+ */
+function messageOf(error: unknown): string | undefined {
+  if (error instanceof Error || typeof error === "string")
+    return error instanceof Error ? error.message : error;
+  if (typeof error !== "object" || error === null) return String(error);
+  const { message, error: inner } = error as { message?: unknown; error?: unknown };
+  if (typeof message === "string") return message;
+  if (
+    typeof inner === "object" &&
+    inner !== null &&
+    typeof (inner as { message?: unknown }).message === "string"
+  ) {
+    return (inner as { message: string }).message;
+  }
+  return JSON.stringify(error);
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 async function withRetries<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
   for (let i = 1; ; i++) {

@@ -1,6 +1,7 @@
 import { ONE_RUNNING_PER_PROJECT } from "@tandem/db/schema";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { ApiError } from "./api-error.ts";
+import { redactUrls } from "./redact.ts";
 
 interface PgError {
   code: string;
@@ -62,7 +63,8 @@ export function databaseError(err: unknown): ApiError | undefined {
  * An error as one log line that never holds a statement's parameters or a row's values
  * (a message's text, a whole project's messages): the statement (cut short), and the
  * database's code and message, without its detail (which can quote the failing row) and
- * without the message of a data exception (which quotes the value).
+ * without the message of a data exception (which quotes the value); URLs lose their
+ * user, password and query.
  */
 export function describeError(err: unknown): string {
   const query = err instanceof DrizzleQueryError ? ` (in: ${shorten(err.query)})` : "";
@@ -73,8 +75,9 @@ export function describeError(err: unknown): string {
   if (err instanceof DrizzleQueryError) {
     return `query failed: ${err.cause instanceof Error ? err.cause.message : "no cause given"}${query}`;
   }
-  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
-  return String(err);
+  // A network error can quote the URL it failed on, with its password or key.
+  if (err instanceof Error) return redactUrls(err.stack ?? `${err.name}: ${err.message}`);
+  return redactUrls(String(err));
 }
 
 const shorten = (text: string, max = 300) => {

@@ -13,6 +13,8 @@
  *   [pause:K]    after K tokens, wait until `release(text)`, then go on
  *   [once]       the fail/crash/hang/pause happens on the first call for this message only
  *   [status:S]   answer HTTP status S (400 and up) with an OpenAI-style error body
+ *   [echo]       reply with the rest of the message after it, exactly (markdown a test
+ *                wants rendered: a fenced code block, an image)
  *
  * Put something unique in each message (a test name, a random tag) so scripts that count
  * calls (`[once]`, `[pause:K]`) do not share state.
@@ -31,6 +33,7 @@ export interface Script {
 }
 
 const LONG_TOKENS = 200;
+const ECHO = "[echo]";
 /** Tokens of a script that sets an ending but no `[tokens:N]`. */
 const DEFAULT_TOKENS = 5;
 
@@ -52,7 +55,13 @@ export function parseScript(text: string): Script {
       : after !== undefined
         ? Math.max(after, DEFAULT_TOKENS)
         : undefined);
-  const tokens = count === undefined ? quoteReply(text) : scriptedTokens(count);
+  const echoAt = text.indexOf(ECHO);
+  const tokens =
+    echoAt >= 0
+      ? wordsOf(text.slice(echoAt + ECHO.length).trimStart())
+      : count === undefined
+        ? quoteReply(text)
+        : scriptedTokens(count);
   return {
     tokens,
     delayMs: number("delay"),
@@ -79,8 +88,12 @@ export function quoteReplyText(text: string): string {
 }
 
 function quoteReply(text: string): string[] {
-  const reply = quoteReplyText(text);
-  return reply.match(/\S+\s*|\s+/g) ?? [reply];
+  return wordsOf(quoteReplyText(text));
+}
+
+/** A text as the tokens a model streams: each word with the space after it. */
+function wordsOf(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [text];
 }
 
 /** The error a `[fail:K]` script's stream ends with. */

@@ -16,6 +16,8 @@ export interface ReceivedRequest {
   model: string;
   stream: boolean;
   messages: ReceivedMessage[];
+  /** The token cap the client asked for (`max_tokens`), if any. */
+  maxTokens: number | undefined;
   /** The last user message: the script this request ran. */
   userText: string;
 }
@@ -110,6 +112,8 @@ interface ChatBody {
   model?: string;
   stream?: boolean;
   messages?: Array<{ role: string; content: unknown }>;
+  max_tokens?: number;
+  max_completion_tokens?: number;
 }
 
 function received(path: string, headers: IncomingHttpHeaders, body: ChatBody): ReceivedRequest {
@@ -123,6 +127,7 @@ function received(path: string, headers: IncomingHttpHeaders, body: ChatBody): R
     model: body.model ?? "scripted",
     stream: body.stream ?? false,
     messages,
+    maxTokens: body.max_tokens ?? body.max_completion_tokens,
     userText: messages.findLast((message) => message.role === "user")?.content ?? "",
   };
 }
