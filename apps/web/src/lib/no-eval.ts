@@ -1,4 +1,4 @@
-import { config } from "zod";
+import { config } from "zod/mini";
 
 // The page's Content-Security-Policy forbids eval. Zod would probe for it (`Function("")`)
 // to compile its parsers, which the browser reports as a refused eval: tell it up front
