@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Page } from "@playwright/test";
-import { newContext, openProject, readProbe, waitIdle, waitSeen, watch } from "../lib/browser.ts";
+import { newContext, openProject, readProbe, waitReplied, waitSeen, watch } from "../lib/browser.ts";
 import { summarize } from "../lib/stats.ts";
 import { type BenchCase, pass } from "../lib/types.ts";
 
@@ -19,7 +19,7 @@ export async function sendAndMeasure(page: Page, text: string): Promise<number> 
   const seen = await waitSeen(page, text);
   const sentAt = (await readProbe(page)).sends[before];
   if (sentAt === undefined) throw new Error("The Enter keydown was not recorded");
-  await waitIdle(page);
+  await waitReplied(page, text);
   return seen - sentAt;
 }
 

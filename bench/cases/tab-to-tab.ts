@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Page } from "@playwright/test";
-import { newContext, openProject, readProbe, waitIdle, waitSeen, watch } from "../lib/browser.ts";
+import { newContext, openProject, readProbe, waitReplied, waitSeen, watch } from "../lib/browser.ts";
 import { summarize } from "../lib/stats.ts";
 import { type BenchCase, pass } from "../lib/types.ts";
 
@@ -51,7 +51,7 @@ export const tabToTab: BenchCase = {
         if (sentAt === undefined) throw new Error("The Enter keydown was not recorded");
         // The first two warm up (the markdown chunk, the feed's first events).
         if (i >= 0) samples.push(originB + seen - (originA + sentAt));
-        await Promise.all([waitIdle(a), waitIdle(b)]);
+        await Promise.all([waitReplied(a, text), waitReplied(b, text)]);
       }
       const stats = summarize(samples);
       return {

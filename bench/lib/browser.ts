@@ -81,6 +81,29 @@ export async function waitIdle(page: Page, timeout = 60_000): Promise<void> {
   );
 }
 
+/**
+ * Waits until the reply to the user's message `sent` is on the page and done, and no
+ * message is pending or streaming. (`waitIdle` alone can pass in the moment between the
+ * user's message being confirmed and its reply's row arriving.)
+ */
+export async function waitReplied(page: Page, sent: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (text) => {
+      const articles = [...document.querySelectorAll<HTMLElement>('[role="log"] article')];
+      const busy = articles.some(
+        (article) => article.dataset.status === "pending" || article.dataset.status === "streaming",
+      );
+      if (busy) return false;
+      const at = articles.findIndex(
+        (article) => article.dataset.role === "user" && article.textContent?.includes(text),
+      );
+      return at >= 0 && articles.slice(at + 1).some((article) => article.dataset.role === "assistant");
+    },
+    sent,
+    { timeout, polling: 20 },
+  );
+}
+
 /** Opens a project and waits for its newest message to be on the page. */
 export async function openProject(page: Page, projectId: string, newest: string, timeout = 120_000) {
   await page.goto(`/projects/${projectId}`);
