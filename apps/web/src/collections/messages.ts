@@ -94,10 +94,29 @@ async function fetchWindow(projectId: string, query: WindowQuery) {
 interface WindowState {
   /** The server has answered a window: later reads go to it first. */
   fromServer: boolean;
-  /** The background read from the server after a first paint from the replica. */
-  reconcile?: ReturnType<typeof setTimeout>;
+  /** The background read from the server after a first paint from the replica is due. */
+  reconcile?: true;
+  /** Windows being read from the replica now. */
+  replicaReads: number;
   /** Set while a window was answered without the server: stops waiting for it to answer again. */
   awaitingServer?: () => void;
+}
+
+/**
+ * Runs `task` once the windows read from the replica are painted: no replica read under
+ * way (the live query shows its first rows once its follow-up reads, such as the rows
+ * tying with the window's oldest time, are in), then the frame that renders them, then
+ * the one that paints them.
+ */
+function afterStoredPaint(state: WindowState, task: () => void) {
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (state.replicaReads > 0) afterStoredPaint(state, task);
+        else task();
+      }, 0),
+    ),
+  );
 }
 
 /**
@@ -133,12 +152,24 @@ async function loadWindow(
   let read: Awaited<ReturnType<typeof readWindow<Message>>>;
   let fromServer = false;
   if (!state.fromServer && (await replicaHolds(scope))) {
-    read = await readWindow(scope, async () => ({ rows: (await fromReplica()) ?? [], position: undefined }));
-    // Current to the replica's feed position; the server's windows follow.
-    state.reconcile ??= setTimeout(() => {
-      state.fromServer = true;
-      void collection.utils.refetch();
-    }, 0);
+    state.replicaReads++;
+    try {
+      read = await readWindow(scope, async () => ({
+        rows: (await fromReplica()) ?? [],
+        position: undefined,
+      }));
+    } finally {
+      state.replicaReads--;
+    }
+    // Current to the replica's feed position; the server's windows follow once what the
+    // replica answered is on screen.
+    if (!state.reconcile) {
+      state.reconcile = true;
+      afterStoredPaint(state, () => {
+        state.fromServer = true;
+        void collection.utils.refetch();
+      });
+    }
   } else {
     try {
       read = await readWindow(scope, () => fetchWindow(projectId, query));
@@ -172,7 +203,7 @@ async function loadWindow(
 }
 
 function createMessagesCollection(projectId: string) {
-  const state: WindowState = { fromServer: false };
+  const state: WindowState = { fromServer: false, replicaReads: 0 };
   const collection = createCollection(
     queryCollectionOptions({
       id: `messages:${projectId}`,
