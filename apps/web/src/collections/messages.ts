@@ -94,8 +94,10 @@ async function fetchWindow(projectId: string, query: WindowQuery) {
 interface WindowState {
   /** The server has answered a window: later reads go to it first. */
   fromServer: boolean;
-  /** The background read from the server after a first paint from the replica is due. */
-  reconcile?: true;
+  /** The background read from the server, due after a first paint from the replica. */
+  reconcile?: () => void;
+  /** The chat has shown what the replica answered (or gave up waiting to). */
+  shown: boolean;
   /** Windows being read from the replica now. */
   replicaReads: number;
   /** Set while a window was answered without the server: stops waiting for it to answer again. */
@@ -103,21 +105,19 @@ interface WindowState {
 }
 
 /**
- * Runs `task` once the windows read from the replica are painted: no replica read under
- * way (the live query shows its first rows once its follow-up reads, such as the rows
- * tying with the window's oldest time, are in), then the frame that renders them, then
- * the one that paints them.
+ * Reads the server's windows after a first paint from the replica, once the chat has
+ * shown it and no replica read is under way: the network must not hold up (or race)
+ * the first frame. Runs at most once.
  */
-function afterStoredPaint(state: WindowState, task: () => void) {
-  requestAnimationFrame(() =>
-    requestAnimationFrame(() =>
-      setTimeout(() => {
-        if (state.replicaReads > 0) afterStoredPaint(state, task);
-        else task();
-      }, 0),
-    ),
-  );
+function reconcileWhenShown(state: WindowState) {
+  if (!state.shown || state.replicaReads > 0) return;
+  const reconcile = state.reconcile;
+  state.reconcile = undefined;
+  reconcile?.();
 }
+
+/** How long a replica's first answer waits for a view to say it is shown. */
+const SHOWN_WAIT_MS = 3000;
 
 /**
  * Reads the window a live query asks for. The first reads of a project come from the
@@ -162,14 +162,18 @@ async function loadWindow(
       state.replicaReads--;
     }
     // Current to the replica's feed position; the server's windows follow once what the
-    // replica answered is on screen.
-    if (!state.reconcile) {
-      state.reconcile = true;
-      afterStoredPaint(state, () => {
+    // replica answered is on screen (`windowShown`).
+    if (!state.fromServer && !state.reconcile) {
+      state.reconcile = () => {
         state.fromServer = true;
         void collection.utils.refetch();
-      });
+      };
+      setTimeout(() => {
+        state.shown = true;
+        reconcileWhenShown(state);
+      }, SHOWN_WAIT_MS);
     }
+    reconcileWhenShown(state);
   } else {
     try {
       read = await readWindow(scope, () => fetchWindow(projectId, query));
@@ -203,7 +207,8 @@ async function loadWindow(
 }
 
 function createMessagesCollection(projectId: string) {
-  const state: WindowState = { fromServer: false, replicaReads: 0 };
+  const state: WindowState = { fromServer: false, shown: false, replicaReads: 0 };
+  windowStates.set(projectId, state);
   const collection = createCollection(
     queryCollectionOptions({
       id: `messages:${projectId}`,
@@ -243,6 +248,22 @@ export type MessagesCollection = ReturnType<typeof createMessagesCollection>;
 
 /** One collection per project, made when the project is first opened: no project loads another's chat. */
 const byProject = new Map<string, MessagesCollection>();
+const windowStates = new Map<string, WindowState>();
+
+/**
+ * The chat calls this once it shows a project's first window: after the frame that
+ * paints it, the server's windows are read (when that window came from the replica).
+ */
+export function windowShown(projectId: string): void {
+  const state = windowStates.get(projectId);
+  if (!state || state.shown) return;
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      state.shown = true;
+      reconcileWhenShown(state);
+    }, 0),
+  );
+}
 
 export function messagesCollection(projectId: string): MessagesCollection {
   let collection = byProject.get(projectId);
@@ -292,4 +313,5 @@ export async function loadAround(projectId: string, messageId: string, limit = 1
  */
 export function dropMessagesCollection(projectId: string): void {
   byProject.delete(projectId);
+  windowStates.delete(projectId);
 }

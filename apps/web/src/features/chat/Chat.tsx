@@ -2,7 +2,7 @@ import type { Message } from "@tandem/shared";
 import { eq, useLiveInfiniteQuery, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
-import { byCreatedAt, messagesCollection } from "../../collections/messages.ts";
+import { byCreatedAt, messagesCollection, windowShown } from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
@@ -58,6 +58,12 @@ export function Chat({ projectId }: { projectId: string }) {
     views.at(-1)?.message.content,
     hasEarlier ? showEarlier : undefined,
   );
+
+  // The first window is on screen: the collection may now read the server's (after a
+  // first paint from the replica, the network waits for that paint).
+  useEffect(() => {
+    if (messages.isReady) windowShown(projectId);
+  }, [projectId, messages.isReady]);
 
   // Replies still being written (after a reload, or started elsewhere): follow them.
   const streaming = messages.data.filter((m) => m.role === "assistant" && m.status === "streaming");
