@@ -8,7 +8,7 @@ import {
 } from "@tanstack/react-db";
 import { ApiRequestError, api, sendSnapshot } from "../lib/api.ts";
 import { feedStatus, onFeedStatus } from "../lib/feed.ts";
-import { enqueue, outboxLoaded, withPendingMessages } from "../lib/outbox.ts";
+import { handToOutbox, outboxLoaded, withPendingMessages } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
 import {
   readWindow as readStoredWindow,
@@ -18,6 +18,7 @@ import {
   type WindowRange,
 } from "../lib/replica.ts";
 import { messagesScope, parseMessage, readWindow } from "../lib/snapshots.ts";
+import { takesOver } from "../lib/version-merge.ts";
 
 /**
  * The order messages are read in. Lexical: ISO times sort right as plain strings, and
@@ -227,14 +228,11 @@ function createMessagesCollection(projectId: string) {
       schema: messageSchema,
       // A sent message goes to the durable outbox (lib/outbox.ts), which sends it through
       // POST /api/chat; the handler waits only for the outbox's disk write.
-      onInsert: async ({ transaction }) => {
-        await Promise.all(
-          transaction.mutations.map((mutation) =>
-            enqueue({ kind: "sendMessage", message: mutation.modified }),
-          ),
-        );
-        return { refetch: false };
-      },
+      onInsert: ({ transaction }) =>
+        handToOutbox(transaction.mutations, (mutation) => ({
+          kind: "sendMessage",
+          message: mutation.modified,
+        })),
     }),
   );
   collection.createIndex((row) => row.createdAt, {
@@ -295,8 +293,7 @@ export async function loadAround(projectId: string, messageId: string, limit = 1
   const { rows, changed } = await readWindow(scope, () => fetchWindow(projectId, query));
   collection.utils.writeBatch(() => {
     for (const row of rows) {
-      const held = collection.get(row.id);
-      if (!held || held.version < row.version) collection.utils.writeUpsert(row);
+      if (takesOver(collection.get(row.id), row, false)) collection.utils.writeUpsert(row);
     }
   });
   const [first, last] = [rows[0], rows.at(-1)];

@@ -2,7 +2,7 @@ import { type Project, projectSchema } from "@tandem/shared";
 import { queryCollectionOptions } from "@tanstack/query-db-collection";
 import { createCollection } from "@tanstack/react-db";
 import { api, sendSnapshot } from "../lib/api.ts";
-import { enqueue, outboxLoaded, withPendingProjects } from "../lib/outbox.ts";
+import { handToOutbox, outboxLoaded, withPendingProjects } from "../lib/outbox.ts";
 import { queryClient } from "../lib/query-client.ts";
 import { loadScope, parseProject, projectsScope } from "../lib/snapshots.ts";
 
@@ -31,34 +31,22 @@ export const projectsCollection = createCollection(
     queryClient,
     getKey: (project: Project) => project.id,
     schema: projectSchema,
-    onInsert: async ({ transaction }) => {
-      await Promise.all(
-        transaction.mutations.map((mutation) =>
-          enqueue({ kind: "createProject", project: mutation.modified }),
-        ),
-      );
-      return { refetch: false };
-    },
-    onUpdate: async ({ transaction }) => {
-      await Promise.all(
-        transaction.mutations.map((mutation) =>
-          enqueue({
-            kind: "updateProject",
-            project: mutation.modified,
-            before: mutation.original,
-            baseVersion: mutation.original.version,
-          }),
-        ),
-      );
-      return { refetch: false };
-    },
-    onDelete: async ({ transaction }) => {
-      await Promise.all(
-        transaction.mutations.map((mutation) =>
-          enqueue({ kind: "deleteProject", project: mutation.original }),
-        ),
-      );
-      return { refetch: false };
-    },
+    onInsert: ({ transaction }) =>
+      handToOutbox(transaction.mutations, (mutation) => ({
+        kind: "createProject",
+        project: mutation.modified,
+      })),
+    onUpdate: ({ transaction }) =>
+      handToOutbox(transaction.mutations, (mutation) => ({
+        kind: "updateProject",
+        project: mutation.modified,
+        before: mutation.original,
+        baseVersion: mutation.original.version,
+      })),
+    onDelete: ({ transaction }) =>
+      handToOutbox(transaction.mutations, (mutation) => ({
+        kind: "deleteProject",
+        project: mutation.original,
+      })),
   }),
 );

@@ -182,18 +182,15 @@ export function withPendingWrites<T extends { id: string }>(
 ): T[] {
   const relevant = writes.filter(applies);
   if (relevant.length === 0) return rows;
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  for (const write of relevant) {
-    const id = rowIdOf(write);
-    if (write.kind === "createProject" || write.kind === "sendMessage") {
-      if (!byId.has(id))
-        byId.set(id, (write.kind === "createProject" ? write.project : write.message) as unknown as T);
-    } else if (write.kind === "deleteProject") {
-      byId.delete(id);
-    } else {
-      const row = byId.get(id);
-      if (row) byId.set(id, { ...row, name: write.project.name, status: write.project.status });
-    }
-  }
-  return [...byId.values()];
+  const held = new Set(rows.map((row) => row.id));
+  const created = relevant.flatMap((write) => {
+    const row =
+      write.kind === "createProject"
+        ? write.project
+        : write.kind === "sendMessage"
+          ? write.message
+          : undefined;
+    return row && !held.has(row.id) ? [row as unknown as T] : [];
+  });
+  return [...rows, ...created].flatMap((row) => overlayPending(row, relevant) ?? []);
 }

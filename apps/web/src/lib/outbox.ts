@@ -126,7 +126,7 @@ export function configureOutbox(wired: OutboxWiring): void {
  * Adds a write: every tab shows it now, and it is stored. Resolves once it is stored
  * (a write handler waits for that, not for the server).
  */
-export async function enqueue(write: OutboxWrite): Promise<void> {
+async function enqueue(write: OutboxWrite): Promise<void> {
   const entry: OutboxEntry = { id: newId(), write, attempts: 0 };
   notify({ type: "enqueued", entry });
   let seq: number;
@@ -137,6 +137,19 @@ export async function enqueue(write: OutboxWrite): Promise<void> {
     throw error;
   }
   notify({ type: "stored", id: entry.id, seq });
+}
+
+/**
+ * A collection's write handler: hands each mutation of the transaction to the outbox,
+ * waits until they are stored in this browser (never for the server) and tells the
+ * collection not to refetch (the outbox puts the server's rows in when they come).
+ */
+export async function handToOutbox<M>(
+  mutations: M[],
+  write: (mutation: M) => OutboxWrite,
+): Promise<{ refetch: false }> {
+  await Promise.all(mutations.map((mutation) => enqueue(write(mutation))));
+  return { refetch: false };
 }
 
 /** Sends the waiting writes again now (the user pressed Retry). */
@@ -254,6 +267,11 @@ async function attempt(first: StoredEntry): Promise<void> {
 async function sendAll(): Promise<never> {
   for (;;) {
     const stored = navigator.onLine ? await outboxStore.all() : [];
+    // An answered write this read no longer lists is gone for good: forget it.
+    if (navigator.onLine) {
+      const listed = new Set(stored.map((entry) => entry.id));
+      for (const id of answered) if (!listed.has(id)) answered.delete(id);
+    }
     const now = Date.now();
     let wait = RETRY_MAX_MS;
     for (const first of nextPerLane(stored.filter((entry) => !answered.has(entry.id)))) {

@@ -34,7 +34,8 @@ import { takesOver, type Versioned } from "../lib/version-merge.ts";
 /** The newest feed position this tab has: where the feed resumes if this tab leads. */
 let feedPosition: bigint | undefined;
 
-interface SyncedCollection<T extends Versioned> {
+/** A collection the sync layer writes server (or user) rows into directly. */
+export interface SyncedCollection<T> {
   get(key: string): T | undefined;
   utils: { writeUpsert(row: T): Promise<void>; writeDelete(key: string): Promise<void> };
 }

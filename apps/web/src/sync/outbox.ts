@@ -6,7 +6,13 @@ import { ApiRequestError, api, send } from "../lib/api.ts";
 import { configureOutbox, startOutbox as startQueue } from "../lib/outbox.ts";
 import { type Delivered, type OutboxWrite, type OwnVersion, rebaseVersion } from "../lib/outbox-rules.ts";
 import { parseProject } from "../lib/snapshots.ts";
-import { syncMessage, syncMessageDeleted, syncProject, syncProjectDeleted } from "./live-sync.ts";
+import {
+  type SyncedCollection,
+  syncMessage,
+  syncMessageDeleted,
+  syncProject,
+  syncProjectDeleted,
+} from "./live-sync.ts";
 import { sendChatMessage } from "./replies.ts";
 
 /**
@@ -14,11 +20,6 @@ import { sendChatMessage } from "./replies.ts";
  * confirming and undoing it does to this tab's collections. The queue itself lives in
  * lib/outbox.ts, below the collections whose handlers call it.
  */
-
-interface Writable<T> {
-  get(key: string): T | undefined;
-  utils: { writeUpsert(row: T): Promise<void>; writeDelete(key: string): Promise<void> };
-}
 
 /**
  * A direct write that nothing waits for. A collection not loaded in this tab cannot
@@ -32,11 +33,11 @@ function writeSoon(write: () => Promise<void>) {
   }
 }
 
-function showRow<T>(collection: Writable<T>, row: T) {
+function showRow<T>(collection: SyncedCollection<T>, row: T) {
   writeSoon(() => collection.utils.writeUpsert(row));
 }
 
-function hideRow<T>(collection: Writable<T>, id: string) {
+function hideRow<T>(collection: SyncedCollection<T>, id: string) {
   writeSoon(() => collection.utils.writeDelete(id));
 }
 
