@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { changeLog, changeLogTrim, projects } from "@tandem/db/schema";
+import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
-import { readHead, trimChangeLog } from "../src/feed/change-log.ts";
+import { appendChanges, projectChanges, readHead, trimChangeLog } from "../src/feed/change-log.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { waitFor } from "./chat.ts";
 import { openFeed, openFeedAtHead } from "./feed.ts";
@@ -185,27 +187,66 @@ describe.each(backends)("a feed connection far behind, on %s", (kind) => {
     await feed.close();
   });
 
+  /** Resolves once the hub itself has read through the log's head; answers the head. */
+  async function hubAtHead() {
+    const head = await readHead(server.handle.db);
+    server.feed.wake();
+    await waitFor("the hub to read the head", () => server.feed.readThrough >= head);
+    return head;
+  }
+
+  /** Records what one subscription is sent, as "change N" and "reset N". */
+  function record(after: bigint) {
+    const seen: string[] = [];
+    const subscription = server.feed.subscribe(after, {
+      change: (change) => seen.push(`change ${change.position}`),
+      reset: (position) => seen.push(`reset ${position}`),
+      end: () => seen.push("end"),
+    });
+    return { seen, close: () => subscription.close() };
+  }
+
   test("entries trimmed after it connected, before it read them, reset it rather than skip them", async () => {
     const start = await readHead(server.handle.db);
     const project = await createProject(server);
     for (let i = 0; i < 5; i++) await createMessage(server, project.id, { content: `m${i}` });
     const resolved = await server.feed.resolve(start);
     expect(resolved).toEqual({ position: start, reset: false });
+    // The hub is past them (so only this connection's own catch-up meets the trim).
+    await hubAtHead();
     const through = await trimChangeLog(server.handle.db, 0);
 
-    const seen: string[] = [];
-    const subscription = server.feed.subscribe(resolved.position, {
-      change: (change) => seen.push(`change ${change.position}`),
-      reset: (position) => seen.push(`reset ${position}`),
-      end: () => seen.push("end"),
+    const { seen, close } = record(resolved.position);
+    await waitFor("the reset", () => seen.length > 0);
+    expect(seen).toEqual([`reset ${through}`]);
+    await createMessage(server, project.id);
+    await waitFor("the next change", () => seen.length > 1);
+    expect(seen).toEqual([`reset ${through}`, `change ${await readHead(server.handle.db)}`]);
+    close();
+  });
+
+  test("the hub itself missing entries to a trim resets each live connection once, to the head", async () => {
+    const project = await createProject(server);
+    const { seen, close } = record(await hubAtHead());
+    // Appended and trimmed in one transaction: the hub is woken only when they are already gone.
+    const [row] = await server.handle.db.select().from(projects).where(eq(projects.id, project.id));
+    if (!row) throw new Error("the project was not stored");
+    const through = await server.handle.db.transaction(async (tx) => {
+      const last = await appendChanges(tx, projectChanges("upsert", [row, row, row]));
+      await tx.delete(changeLog);
+      await tx.update(changeLogTrim).set({ trimmedThrough: last ?? 0n });
+      await tx
+        .insert(changeLogTrim)
+        .values({ one: true, trimmedThrough: last ?? 0n })
+        .onConflictDoNothing();
+      return last;
     });
     await waitFor("the reset", () => seen.length > 0);
     expect(seen).toEqual([`reset ${through}`]);
-    const live = await createMessage(server, project.id);
+    await createMessage(server, project.id);
     await waitFor("the next change", () => seen.length > 1);
-    expect(seen[1]).toBe(`change ${await readHead(server.handle.db)}`);
-    expect(live.id).toBeDefined();
-    subscription.close();
+    expect(seen).toEqual([`reset ${through}`, `change ${await readHead(server.handle.db)}`]);
+    close();
   });
 });
 

@@ -249,6 +249,11 @@ export class FeedHub {
     await this.#listener?.close();
   }
 
+  /** The last position the hub has read from the log (for tests and diagnostics). */
+  get readThrough() {
+    return this.#horizon;
+  }
+
   /** Feed connections open now (for tests and diagnostics). */
   get subscriberCount() {
     return this.#subscribers.size;
@@ -315,7 +320,8 @@ export class FeedHub {
     this.#recent = [];
     this.#recentSize = 0;
     for (const subscriber of this.#subscribers) {
-      if (!subscriber.live || subscriber.closed) continue;
+      // A connection already at the head (its own catch-up reset it there) has missed nothing.
+      if (!subscriber.live || subscriber.closed || subscriber.cursor >= head) continue;
       subscriber.cursor = head;
       subscriber.sink.reset(head);
     }
