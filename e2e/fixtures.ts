@@ -362,7 +362,15 @@ export async function startOwnServer(
   allowFor(SERVER_START_MS + SERVER_STOP_MS);
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
-    env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
+    env: {
+      ...process.env,
+      // As the suite's server (playwright.config.ts): specs share the local owner.
+      CHAT_MAX_RUNNING: "1000",
+      CHAT_DAILY_LIMIT: "1000000",
+      ...env,
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      PORT: String(port),
+    },
     stdio: "ignore",
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));

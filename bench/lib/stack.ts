@@ -82,6 +82,9 @@ export async function startStack(
       HOST: "127.0.0.1",
       AI_BASE_URL: model.url,
       AI_MODEL: "bench",
+      // The bench is one user (the local owner) sending far more than a person would.
+      CHAT_MAX_RUNNING: "1000",
+      CHAT_DAILY_LIMIT: "1000000",
       ...databaseEnv(database),
       ...options.env,
     },
