@@ -76,6 +76,7 @@ export default defineConfig({
         // tests that start them; the per-user limits have specs of their own.
         CHAT_MAX_RUNNING: "1000",
         CHAT_DAILY_LIMIT: "1000000",
+        FEED_MAX_CONNECTIONS_PER_USER: "1000",
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
       },
     },

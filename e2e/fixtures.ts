@@ -367,6 +367,7 @@ export async function startOwnServer(
       // As the suite's server (playwright.config.ts): specs share the local owner.
       CHAT_MAX_RUNNING: "1000",
       CHAT_DAILY_LIMIT: "1000000",
+      FEED_MAX_CONNECTIONS_PER_USER: "1000",
       ...env,
       ...(dataDir ? { DATA_DIR: dataDir } : {}),
       PORT: String(port),
