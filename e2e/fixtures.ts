@@ -25,9 +25,12 @@ export { expect };
 export class Api {
   private readonly client: ReturnType<typeof hc<ApiType>>;
 
-  constructor(baseURL: string) {
+  /** `cookie`: a session cookie (`name=value`), for a server in AUTH=accounts. */
+  constructor(baseURL: string, cookie?: string) {
     // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
-    this.client = hc<ApiType>(`${baseURL}/api`, { headers: { origin: baseURL } });
+    const headers: Record<string, string> = { origin: baseURL };
+    if (cookie) headers.cookie = cookie;
+    this.client = hc<ApiType>(`${baseURL}/api`, { headers });
   }
 
   async createProject(name: string): Promise<Project> {
@@ -359,7 +362,16 @@ export async function startOwnServer(
   allowFor(SERVER_START_MS + SERVER_STOP_MS);
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
-    env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
+    env: {
+      ...process.env,
+      // As the suite's server (playwright.config.ts): specs share the local owner.
+      CHAT_MAX_RUNNING: "1000",
+      CHAT_DAILY_LIMIT: "1000000",
+      FEED_MAX_CONNECTIONS_PER_USER: "1000",
+      ...env,
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      PORT: String(port),
+    },
     stdio: "ignore",
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -388,4 +400,76 @@ export async function startOwnServer(
     throw error;
   }
   return { stop };
+}
+
+/** The password of every account the e2e helpers make. */
+export const E2E_PASSWORD = "correct horse battery staple";
+
+/**
+ * A server of a test's own in AUTH=accounts on `port`, on a database of its own: a fresh
+ * PGlite directory, or with DATABASE_URL a fresh database on that Postgres (dropped when
+ * it stops). Never the suite's database: its first sign-up would take over the local
+ * owner's projects, which the suite's local-mode server is using.
+ */
+export async function startAccountsServer(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  let database: Record<string, string> = { DATABASE_URL: "", DATA_DIR: "fresh" };
+  let dropDatabase = async () => {};
+  if (serverUrl) {
+    const name = `tandem_e2e_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    await admin`create database ${admin(name)}`;
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    database = { DATABASE_URL: url.href, AUTH_SECRET: "e2e-secret-that-is-at-least-32-characters" };
+    dropDatabase = async () => {
+      await admin`drop database if exists ${admin(name)} with (force)`;
+      await admin.end({ timeout: 5 });
+    };
+  }
+  const server = await startOwnServer(port, {
+    HOST: "127.0.0.1",
+    AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
+    AI_MODEL: "scripted",
+    ...database,
+    ...env,
+    AUTH: "accounts",
+  }).catch(async (error) => {
+    await dropDatabase();
+    throw error;
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await server.stop();
+      await dropDatabase();
+    },
+  };
+}
+
+/**
+ * Makes an account on a server in AUTH=accounts through its API (not the UI) and answers
+ * its session cookie (`name=value`, for `new Api(url, cookie)`) and its user. A fresh
+ * email unless given.
+ */
+export async function signUpByApi(
+  baseURL: string,
+  { name = "Someone", email = `${name.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com` } = {},
+): Promise<{ cookie: string; user: { id: string; name: string; email: string } }> {
+  const response = await fetch(`${baseURL}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { origin: baseURL, "content-type": "application/json" },
+    body: JSON.stringify({ name, email, password: E2E_PASSWORD }),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0] ?? "")
+    .find((pair) => pair.includes("session_token=") && !pair.endsWith("="));
+  if (!cookie) throw new Error("The sign-up answer set no session cookie");
+  const { user } = (await response.json()) as { user: { id: string; name: string; email: string } };
+  return { cookie, user: { id: user.id, name: user.name, email: user.email } };
 }
