@@ -316,6 +316,8 @@ describe.each(backends)("the change log on %s", (kind) => {
       const project = await createProject(server);
       const reader = new SseReader(await postChat(server, project.id, script("[hang:1]")));
       const replyId = await startOf(reader);
+      // Its one token's flush is in the log before the refusal: what follows is the refusal's alone.
+      await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
       const refused = await appendedBy(db(), async () => {
         expectError(
           await call(server, "POST", "/api/chat", {

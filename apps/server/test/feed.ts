@@ -6,6 +6,10 @@ import {
   FEED_READY_EVENT,
   FEED_RESET_EVENT,
   feedPositionSchema,
+  type MemberChange,
+  memberChangeSchema,
+  type ProjectRemoved,
+  projectRemovedSchema,
 } from "@tandem/shared";
 import { asc, gt } from "drizzle-orm";
 import { expect } from "vitest";
@@ -18,6 +22,10 @@ type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<string>["read"]
 export type FeedMessage =
   | { type: "ready" | "reset"; id: string; position: string }
   | { type: "change"; id: string; event: ChangeEvent }
+  /** A membership given or taken (accounts mode). */
+  | { type: "member"; id: string; event: MemberChange }
+  /** A project this reader was removed from: its id, no row. */
+  | { type: "removed"; id: string; event: ProjectRemoved }
   | { type: "comment"; text: string };
 
 /** Reads `GET /api/changes` event by event; every wait is bounded. */
@@ -132,6 +140,11 @@ function parseEvent(block: string): FeedMessage {
     return { type: event, id, position };
   }
   expect(event).toBe("message");
+  const entity = (json as { entity?: unknown }).entity;
+  if (entity === "member") return { type: "member", id, event: memberChangeSchema.parse(json) };
+  if (entity === "project" && (json as { row?: unknown }).row === undefined) {
+    return { type: "removed", id, event: projectRemovedSchema.parse(json) };
+  }
   return { type: "change", id, event: changeEventSchema.parse(json) };
 }
 

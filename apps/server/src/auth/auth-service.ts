@@ -4,6 +4,7 @@ import { type AuthMode, LOCAL_OWNER, type SessionUser } from "@tandem/shared";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { betterAuth } from "better-auth/minimal";
 import { Access, type Caller } from "../access.ts";
+import { notifySessionEnded } from "../feed/change-log.ts";
 import { describeError } from "../http/database-error.ts";
 import { defaults } from "../settings.ts";
 import { claimLocalProjects } from "./claim-local-projects.ts";
@@ -133,6 +134,21 @@ function createBetterAuth(db: Db, secret: string, allowSignup: boolean, publicUr
       useSecureCookies: publicUrl?.startsWith("https:") ?? false,
     },
     databaseHooks: {
+      session: {
+        delete: {
+          // Signed out: every instance ends the feed connections opened with this session.
+          after: async (session) => {
+            try {
+              await notifySessionEnded(db, session.id);
+            } catch (error) {
+              // The feeds' session check ends them at their next poll instead.
+              console.error(
+                `Telling the feeds that session ${session.id} ended failed: ${describeError(error)}`,
+              );
+            }
+          },
+        },
+      },
       user: {
         create: {
           after: async (user) => {

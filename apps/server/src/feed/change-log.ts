@@ -8,7 +8,14 @@ import {
   type ProjectRow,
   type RunningProcessRow,
 } from "@tandem/db/schema";
-import { type ChangeEvent, type ChangeOp, type Message, textParts } from "@tandem/shared";
+import {
+  type ChangeEvent,
+  type ChangeOp,
+  type Member,
+  type MemberChange,
+  type Message,
+  textParts,
+} from "@tandem/shared";
 import { asc, getTableColumns, gt, lt, lte, max, sql } from "drizzle-orm";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
 import { sameJson } from "../same-json.ts";
@@ -17,6 +24,14 @@ import { changeFrame } from "./frames.ts";
 /** The channel writers NOTIFY (payload: the last position appended) and each instance LISTENs on. */
 export const FEED_CHANNEL = "tandem_changes";
 
+/** A notification on FEED_CHANNEL that a session ended (signed out): this prefix, then the session's id. */
+export const SESSION_ENDED = "session-ended:";
+
+/** Tells every instance's feed that a session ended, so each ends the connections opened with it. */
+export async function notifySessionEnded(db: Db, sessionId: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${FEED_CHANNEL}, ${SESSION_ENDED + sessionId})`);
+}
+
 /** The transaction-level advisory lock that makes feed order equal commit order. */
 const FEED_LOCK = 7_405_312;
 
@@ -24,7 +39,11 @@ const FEED_LOCK = 7_405_312;
 export type Change =
   | { entity: "project"; op: ChangeOp; row: ProjectRow }
   | { entity: "message"; op: ChangeOp; row: MessageRow }
-  | { entity: "running_process"; op: ChangeOp; row: RunningProcessRow };
+  | { entity: "running_process"; op: ChangeOp; row: RunningProcessRow }
+  | { entity: "member"; op: ChangeOp; row: ProjectMember };
+
+/** A membership as the log holds it: the member, and the project it is of. */
+export type ProjectMember = Member & { projectId: string };
 
 /** Shorthands for building changes from the rows a statement returned. */
 export const projectChanges = (op: ChangeOp, rows: ProjectRow[]): Change[] =>
@@ -33,6 +52,12 @@ export const messageChanges = (op: ChangeOp, rows: MessageRow[]): Change[] =>
   rows.map((row) => ({ entity: "message", op, row }));
 export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[] =>
   rows.map((row) => ({ entity: "running_process", op, row }));
+/**
+ * Memberships given or taken. They go through the log like rows do, so every instance's
+ * feed learns, in order with everything else, who may read which project from then on.
+ */
+export const memberChanges = (op: ChangeOp, rows: ProjectMember[]): Change[] =>
+  rows.map((row) => ({ entity: "member", op, row }));
 
 /**
  * Appends the transaction's changes to the log, in the given order, and wakes every
@@ -102,6 +127,10 @@ function toLogRow(change: Change): NewChangeLogRow {
         projectId: change.row.projectId,
         row: { ...toRunningProcess(change.row) },
       };
+    case "member": {
+      const { projectId, ...member } = change.row;
+      return { ...change, id: member.userId, projectId, row: member };
+    }
   }
 }
 
@@ -116,20 +145,32 @@ function compactMessage(message: Message): Record<string, unknown> {
   return rest;
 }
 
-/** A log entry as the feed sends it. */
-export function eventOf(row: ChangeLogRow): ChangeEvent {
+/** What the log holds, as the feed sends it: a row changed, or a membership. */
+export type LogEvent = ChangeEvent | MemberChange;
+
+/** A log entry as the feed sends it. A membership's id on the wire is `<projectId>:<userId>`. */
+export function eventOf(row: ChangeLogRow): LogEvent {
   const stored = row.row;
+  if (row.entity === "member") {
+    return {
+      entity: "member",
+      op: row.op,
+      id: `${row.projectId}:${row.id}`,
+      projectId: row.projectId,
+      row: stored,
+    } as LogEvent;
+  }
   const wire =
     row.entity === "message" && stored.parts === undefined
       ? { ...stored, parts: textParts(String(stored.content)) }
       : stored;
-  return { entity: row.entity, op: row.op, id: row.id, projectId: row.projectId, row: wire } as ChangeEvent;
+  return { entity: row.entity, op: row.op, id: row.id, projectId: row.projectId, row: wire } as LogEvent;
 }
 
 /** One entry of the feed as it is sent: its position, the event, and its SSE frame. */
 export interface FeedChange {
   position: bigint;
-  event: ChangeEvent;
+  event: LogEvent;
   /** Encoded once, shared by every connection that sends it. */
   frame: Uint8Array;
 }

@@ -1,4 +1,4 @@
-import type { ChangeEvent, FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/shared";
+import type { FEED_READY_EVENT, FEED_RESET_EVENT, FeedEvent } from "@tandem/shared";
 
 // The change feed's Server-Sent Events, as the bytes sent. A change's frame is encoded
 // once and shared by every connection that gets it.
@@ -6,7 +6,7 @@ import type { ChangeEvent, FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/sh
 const encoder = new TextEncoder();
 
 /** One change as an SSE message: the position as its `id`, the event as its data. */
-export const changeFrame = (position: bigint, event: ChangeEvent): Uint8Array =>
+export const changeFrame = (position: bigint, event: FeedEvent): Uint8Array =>
   encoder.encode(`id: ${position}\ndata: ${JSON.stringify(event)}\n\n`);
 
 /**

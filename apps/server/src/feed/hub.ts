@@ -7,8 +7,10 @@ import {
   readChangesAfter,
   readHead,
   readTrimmedThrough,
+  SESSION_ENDED,
   trimChangeLog,
 } from "./change-log.ts";
+import { ReaderAccess, readMemberships, type SentChange, validSessions } from "./reader-access.ts";
 
 export interface FeedSettings {
   /** The safety net: read the log this often even without a notification. */
@@ -44,7 +46,7 @@ export interface FeedOptions extends Partial<FeedSettings> {
 
 /** Where one feed connection's events go. */
 export interface FeedSink {
-  change(change: FeedChange): void;
+  change(change: SentChange): void;
   /** Changes after the subscriber's position were trimmed away: it must refetch, then go on after `position`. */
   reset(position: bigint): void;
   /** The hub is closing (the server shuts down) or could not read for this subscriber. */
@@ -60,8 +62,8 @@ export interface FeedWatcher {
 
 interface Subscriber {
   sink: FeedSink;
-  /** The user the connection reads for. */
-  userId: string | undefined;
+  /** Whose connection it is and what they may read; none for the server's own readers (tests), which read everything. */
+  reader: ReaderAccess | undefined;
   /** The last position sent to it. */
   cursor: bigint;
   /** Reading the log itself (false) or taking the hub's changes as they come (true). */
@@ -134,6 +136,10 @@ export class FeedHub {
     // Listening starts after the horizon is known; its first onListen reads what came since.
     this.#listener = await this.#handle.listen(FEED_CHANNEL, {
       onNotify: (payload) => {
+        if (payload.startsWith(SESSION_ENDED)) {
+          this.#endSessions(new Set([payload.slice(SESSION_ENDED.length)]));
+          return;
+        }
         if (!/^\d+$/.test(payload) || BigInt(payload) > this.#horizon) this.wake();
       },
       onListen: () => {
@@ -159,7 +165,10 @@ export class FeedHub {
       await this.#listener.close();
       return;
     }
-    const poll = setInterval(() => this.wake(), this.settings.pollMs);
+    const poll = setInterval(() => {
+      this.wake();
+      void this.#checkSessions();
+    }, this.settings.pollMs);
     const trim = setInterval(() => void this.trim(), this.settings.trimEveryMs);
     poll.unref();
     trim.unref();
@@ -181,11 +190,12 @@ export class FeedHub {
 
   /**
    * Sends `sink` every change after `after`, in order, until closed. Call after `resolve`.
-   * `userId`: whose connection it is (counted by `connectionsOf`).
+   * `reader`: whose connection it is (counted by `connectionsOf`) and what they may read.
    */
-  subscribe(after: bigint, sink: FeedSink, userId?: string): { close(): void } {
+  subscribe(after: bigint, sink: FeedSink, reader?: ReaderAccess): { close(): void } {
     if (!this.#starting) throw new Error("The feed hub is not started");
-    const subscriber: Subscriber = { sink, userId, cursor: after, live: false, closed: false };
+    const subscriber: Subscriber = { sink, reader, cursor: after, live: false, closed: false };
+    const userId = reader?.userId;
     this.#subscribers.add(subscriber);
     if (userId !== undefined) this.#perUser.set(userId, (this.#perUser.get(userId) ?? 0) + 1);
     void this.#catchUp(subscriber);
@@ -202,6 +212,16 @@ export class FeedHub {
         else this.#perUser.delete(userId);
       },
     };
+  }
+
+  /**
+   * What a connection of this user may read, from their memberships now. Read after
+   * `resolve`: a membership that changed in between is applied again as the connection
+   * passes its entry, which changes nothing.
+   */
+  async readerFor(userId: string, sessionId: string | undefined): Promise<ReaderAccess> {
+    const memberships = await readMemberships(this.#db, [userId]);
+    return new ReaderAccess(userId, sessionId, memberships.get(userId) ?? []);
   }
 
   /** The feed connections `userId` has open on this instance. */
@@ -339,9 +359,21 @@ export class FeedHub {
     this.#floor = head;
     this.#recent = [];
     this.#recentSize = 0;
-    for (const subscriber of this.#subscribers) {
-      // A connection already at the head (its own catch-up reset it there) has missed nothing.
-      if (!subscriber.live || subscriber.closed || subscriber.cursor >= head) continue;
+    const resetting = [...this.#subscribers].filter(
+      (subscriber) => subscriber.live && subscriber.cursor < head,
+    );
+    try {
+      await this.#reloadAccess(resetting);
+    } catch (error) {
+      // Without its user's memberships a connection cannot go on: it reconnects and starts afresh.
+      this.#logger.error(
+        `Change feed: reading memberships failed; closing the reset connections: ${describeError(error)}`,
+      );
+      for (const subscriber of resetting) this.#end(subscriber);
+      return;
+    }
+    for (const subscriber of resetting) {
+      if (subscriber.closed) continue;
       subscriber.cursor = head;
       subscriber.sink.reset(head);
     }
@@ -371,6 +403,7 @@ export class FeedHub {
         // Nothing after it although the hub has read past it: only a trim takes entries away.
         if (trimmed || changes.length === 0) {
           const head = await readHead(this.#db);
+          await this.#reloadAccess([subscriber]);
           if (subscriber.closed) return;
           subscriber.cursor = head;
           subscriber.sink.reset(head);
@@ -381,15 +414,57 @@ export class FeedHub {
     } catch (error) {
       if (subscriber.closed) return;
       this.#logger.error(`Change feed: catching a connection up failed; closing it: ${describeError(error)}`);
-      subscriber.closed = true;
-      this.#subscribers.delete(subscriber);
-      subscriber.sink.end();
+      this.#end(subscriber);
     }
   }
 
   #send(subscriber: Subscriber, change: FeedChange) {
     if (subscriber.closed || change.position <= subscriber.cursor) return;
     subscriber.cursor = change.position;
-    subscriber.sink.change(change);
+    if (!subscriber.reader) {
+      subscriber.sink.change(change);
+      return;
+    }
+    for (const sent of subscriber.reader.filter(change)) subscriber.sink.change(sent);
+  }
+
+  /** Reads again what the readers of `subscribers` may see: entries they will never pass were skipped. */
+  async #reloadAccess(subscribers: Subscriber[]) {
+    const readers = subscribers.flatMap((subscriber) => (subscriber.reader ? [subscriber.reader] : []));
+    if (readers.length === 0) return;
+    const memberships = await readMemberships(this.#db, [...new Set(readers.map((reader) => reader.userId))]);
+    for (const reader of readers) reader.replaceProjects(memberships.get(reader.userId) ?? []);
+  }
+
+  /** Ends the connections opened with one of these sessions (signed out, on this instance or another). */
+  #endSessions(ended: ReadonlySet<string>) {
+    for (const subscriber of this.#subscribers) {
+      const sessionId = subscriber.reader?.sessionId;
+      if (sessionId !== undefined && ended.has(sessionId)) this.#end(subscriber);
+    }
+  }
+
+  #end(subscriber: Subscriber) {
+    subscriber.closed = true;
+    this.#subscribers.delete(subscriber);
+    subscriber.sink.end();
+  }
+
+  /**
+   * The backstop for a missed notification (the listener was down) and for sessions that
+   * simply expired: every poll, the sessions of the open connections are looked up once.
+   */
+  async #checkSessions() {
+    const open = new Set<string>();
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.reader?.sessionId !== undefined) open.add(subscriber.reader.sessionId);
+    }
+    if (open.size === 0 || this.#closed) return;
+    try {
+      const valid = await validSessions(this.#db, [...open]);
+      this.#endSessions(new Set([...open].filter((id) => !valid.has(id))));
+    } catch (error) {
+      if (!this.#closed) this.#logger.error(`Change feed: checking sessions failed: ${describeError(error)}`);
+    }
   }
 }

@@ -31,8 +31,10 @@ export const changeRoutes = (feed: FeedHub, maxConnectionsPerUser: number) =>
     const since = lastEventId(c.req.header("last-event-id")) ?? c.req.valid("query").since;
     // A HEAD answer has no body to read or cancel: it must not hold a subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
-    const userId = (await c.var.access.caller()).user.id;
+    const { user, sessionId } = await c.var.access.caller();
+    const userId = user.id;
     const start = await feed.resolve(since);
+    const reader = await feed.readerFor(userId, sessionId);
     // Checked and taken with nothing awaited in between (the stream subscribes in its
     // constructor), so concurrent connects cannot both take the last place.
     if (feed.connectionsOf(userId) >= maxConnectionsPerUser) {
@@ -78,7 +80,7 @@ export const changeRoutes = (feed: FeedHub, maxConnectionsPerUser: number) =>
               reset: (position) => write(positionFrame(FEED_RESET_EVENT, position)),
               end: close,
             },
-            userId,
+            reader,
           );
           const keepAlive = setInterval(() => write(KEEP_ALIVE_FRAME), feed.settings.keepAliveMs);
           cleanup = () => {

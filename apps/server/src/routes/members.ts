@@ -4,8 +4,10 @@ import { idSchema, inviteMemberBodySchema, type Member } from "@tandem/shared";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { appendChanges, memberChanges, projectChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
+import { withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams } from "../http/validate.ts";
 
 const projectParam = z.object({ id: idSchema });
@@ -46,7 +48,20 @@ export const memberRoutes = (db: Db) =>
           .values({ projectId: id, userId: user.id, role: "member" })
           .onConflictDoNothing()
           .returning({ role: projectMembers.role });
-        if (added) return c.json(toMember(user, added.role), 201);
+        if (added) {
+          // The membership, then the project: the new member's feed lets the project
+          // through from the membership on, and the project row is what shows it to them.
+          const member = toMember(user, added.role);
+          const [project] = await tx.select().from(projects).where(eq(projects.id, id));
+          withPosition(
+            c,
+            await appendChanges(tx, [
+              ...memberChanges("upsert", [{ projectId: id, ...member }]),
+              ...projectChanges("upsert", project ? [project] : []),
+            ]),
+          );
+          return c.json(member, 201);
+        }
         // Already a member (or the owner): inviting again changes nothing.
         const [current] = await tx
           .select({ role: projectMembers.role })
@@ -71,11 +86,20 @@ export const memberRoutes = (db: Db) =>
         if (userId !== callerId && callerRole !== "owner") {
           throw new ApiError("forbidden", "Only the project's owner may remove other members");
         }
-        const removed = await tx
+        const [removed] = await tx
           .delete(projectMembers)
           .where(and(eq(projectMembers.projectId, id), eq(projectMembers.userId, userId)))
-          .returning({ userId: projectMembers.userId });
-        if (removed.length === 0) throw notFound("Member", userId);
+          .returning({ role: projectMembers.role });
+        if (!removed) throw notFound("Member", userId);
+        const [user] = await tx
+          .select({ id: users.id, email: users.email, name: users.name })
+          .from(users)
+          .where(eq(users.id, userId));
+        if (user) {
+          // Every instance's feed stops sending the project to them from this entry on.
+          const member = { projectId: id, ...toMember(user, removed.role) };
+          withPosition(c, await appendChanges(tx, memberChanges("delete", [member])));
+        }
         return c.body(null, 204);
       });
     });

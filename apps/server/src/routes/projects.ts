@@ -1,16 +1,16 @@
 import type { Db } from "@tandem/db/client";
-import { projectMembers, projects } from "@tandem/db/schema";
+import { projectMembers, projects, users } from "@tandem/db/schema";
 import {
   createProjectBodySchema,
   FEED_POSITION_HEADER,
   idSchema,
   updateProjectBodySchema,
 } from "@tandem/shared";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { roleIn } from "../access.ts";
-import { appendChanges, projectChanges, readHead } from "../feed/change-log.ts";
+import { appendChanges, memberChanges, projectChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
@@ -100,9 +100,22 @@ export const projectRoutes = (db: Db) =>
         // Its messages and running processes go with it (ON DELETE CASCADE), and its one
         // delete event stands for them all: a reader drops the project's messages with it,
         // so the log grows by one entry whatever the project's size.
+        // Its other members' memberships end with it, on the log too: a member who catches
+        // up later, when the project is in none of their memberships, still learns of it.
+        const others = await tx
+          .select({ userId: users.id, email: users.email, name: users.name, role: projectMembers.role })
+          .from(projectMembers)
+          .innerJoin(users, eq(users.id, projectMembers.userId))
+          .where(and(eq(projectMembers.projectId, id), ne(projectMembers.role, "owner")));
         const [deleted] = await tx.delete(projects).where(eq(projects.id, id)).returning();
         if (!deleted) throw notFound("Project", id);
-        const position = await appendChanges(tx, projectChanges("delete", [deleted]));
+        const position = await appendChanges(tx, [
+          ...memberChanges(
+            "delete",
+            others.map((member) => ({ projectId: id, ...member })),
+          ),
+          ...projectChanges("delete", [deleted]),
+        ]);
         withPosition(c, position);
         return c.json(toProject(deleted), 200);
       });

@@ -1,0 +1,2 @@
+ALTER TABLE "change_log" DROP CONSTRAINT "change_log_entity_check";--> statement-breakpoint
+ALTER TABLE "change_log" ADD CONSTRAINT "change_log_entity_check" CHECK ("change_log"."entity" in ('project', 'message', 'running_process', 'member'));
