@@ -104,7 +104,9 @@ createServer(async (req, res) => {
         const entries = [
           { entity: "message", op: "upsert", id: message.id, project_id: message.projectId, row: entry },
         ];
-        await query(APPEND_CHANGES, [JSON.stringify(entries)]);
+        // Handed over as a value, so each driver encodes it once (postgres.js would
+        // encode a string again: a JSON string, which the append refuses).
+        await query(APPEND_CHANGES, [entries]);
         return message;
       });
       return message ? reply(res, 201, message) : reply(res, 404, { error: { code: "not_found" } });

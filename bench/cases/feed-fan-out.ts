@@ -84,6 +84,8 @@ export const feedFanOut: BenchCase = {
 
     // Open loop: the writes are due at a fixed pace whatever the answers take.
     const answered = new Uint8Array(total);
+    /** Per write: from sending the POST to its answer, in ms. */
+    const answerMs = new Float64Array(total);
     let sent = 0;
     let inFlight = 0;
     const started = performance.now();
@@ -93,6 +95,7 @@ export const feedFanOut: BenchCase = {
       for (; sent < due && inFlight < MAX_IN_FLIGHT; sent++) {
         const i = sent;
         inFlight++;
+        const sentAt = performance.now();
         api.client.messages
           .$post({
             json: {
@@ -104,6 +107,7 @@ export const feedFanOut: BenchCase = {
           })
           .then((res) => {
             if (res.status === 201) answered[i] = 1;
+            answerMs[i] = performance.now() - sentAt;
             return res.arrayBuffer();
           })
           .catch(() => {})
@@ -124,6 +128,8 @@ export const feedFanOut: BenchCase = {
     const written = answered.reduce((sum, ok) => sum + ok, 0);
     const lags: number[] = [];
     const thirds: number[][] = [[], [], []];
+    /** By the second each write was due in, to see where in the run the lag is. */
+    const bySecond: number[][] = Array.from({ length: seconds }, () => []);
     let missed = 0;
     let duplicated = 0;
     for (const client of connected) {
@@ -136,6 +142,7 @@ export const feedFanOut: BenchCase = {
           const lag = client.lag[i] ?? Number.NaN;
           lags.push(lag);
           thirds[Math.min(2, Math.floor((i * 3) / sent))]?.push(lag);
+          bySecond[Math.min(seconds - 1, Math.floor(i / rate))]?.push(lag);
         }
       }
     }
@@ -192,6 +199,18 @@ export const feedFanOut: BenchCase = {
         first,
         last,
         stats,
+        bySecond: bySecond.map((values, second) => {
+          const answers = Array.from(answerMs.subarray(second * rate, (second + 1) * rate)).filter(
+            (_, k) => answered[second * rate + k],
+          );
+          return {
+            second,
+            lagP50: percentile(values, 50),
+            lagP99: percentile(values, 99),
+            answerP50: percentile(answers, 50),
+            answerP99: percentile(answers, 99),
+          };
+        }),
       },
     };
   },
