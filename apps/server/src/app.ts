@@ -45,7 +45,7 @@ export function createApi(db: DbHandle, feed: FeedHub, assistant: Assistant) {
     )
     .route("/health", healthRoutes(db))
     .route("/projects", projectRoutes(db.db))
-    .route("/", messageRoutes(db.db))
+    .route("/", messageRoutes(db.db, feed))
     .route("/chat", chatRoutes(assistant))
     .route("/changes", changeRoutes(feed));
 }
