@@ -84,8 +84,9 @@ export const feedFanOut: BenchCase = {
 
     // Open loop: the writes are due at a fixed pace whatever the answers take.
     const answered = new Uint8Array(total);
-    /** Per write: from sending the POST to its answer, in ms. */
+    /** Per write: from sending the POST to its answer, in ms; and the second of the run it was sent in. */
     const answerMs = new Float64Array(total);
+    const sentIn = new Uint16Array(total);
     let sent = 0;
     let inFlight = 0;
     const started = performance.now();
@@ -96,6 +97,7 @@ export const feedFanOut: BenchCase = {
         const i = sent;
         inFlight++;
         const sentAt = performance.now();
+        sentIn[i] = Math.floor((sentAt - started) / 1000);
         api.client.messages
           .$post({
             json: {
@@ -128,7 +130,7 @@ export const feedFanOut: BenchCase = {
     const written = answered.reduce((sum, ok) => sum + ok, 0);
     const lags: number[] = [];
     const thirds: number[][] = [[], [], []];
-    /** By the second each write was due in, to see where in the run the lag is. */
+    /** By the second each write was sent in, to see where in the run the lag is. */
     const bySecond: number[][] = Array.from({ length: seconds }, () => []);
     let missed = 0;
     let duplicated = 0;
@@ -142,7 +144,7 @@ export const feedFanOut: BenchCase = {
           const lag = client.lag[i] ?? Number.NaN;
           lags.push(lag);
           thirds[Math.min(2, Math.floor((i * 3) / sent))]?.push(lag);
-          bySecond[Math.min(seconds - 1, Math.floor(i / rate))]?.push(lag);
+          bySecond[Math.min(seconds - 1, sentIn[i] ?? 0)]?.push(lag);
         }
       }
     }
@@ -200,10 +202,11 @@ export const feedFanOut: BenchCase = {
         last,
         stats,
         bySecond: bySecond.map((values, second) => {
-          const answers = Array.from(answerMs.subarray(second * rate, (second + 1) * rate)).filter(
-            (_, k) => answered[second * rate + k],
+          const answers = Array.from(answerMs).filter(
+            (_, i) => answered[i] && Math.min(seconds - 1, sentIn[i] ?? 0) === second,
           );
           return {
+            writes: answers.length,
             second,
             lagP50: percentile(values, 50),
             lagP99: percentile(values, 99),
