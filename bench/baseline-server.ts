@@ -21,7 +21,7 @@ const SELECT_PROJECT = `select "id" from "projects" where "projects"."id" = $1`;
 const COLUMNS = `"id", "project_id", "role", "content", "parts", "status", "error", "created_at", "updated_at", "version"`;
 const INSERT_MESSAGE = `insert into "messages" (${COLUMNS}) values ($1, $2, $3, $4, $5, default, default, default, default, default) on conflict ("id") do nothing returning ${COLUMNS}`;
 const SELECT_MESSAGES = `select ${COLUMNS} from "messages" where "messages"."project_id" = $1 order by "messages"."created_at" asc, "messages"."id" asc limit $2`;
-const APPEND_CHANGES = `select tandem_append_changes($1::jsonb, null::bigint, 7405312, 'tandem_changes')::text as last`;
+const APPEND_CHANGES = `select array_to_string(positions, ',') as positions, follows::text as follows from tandem_append_changes($1::jsonb, null::bigint, 7405312, 'tandem_changes')`;
 const SNAPSHOT = `set transaction isolation level repeatable read, read only`;
 const HEAD = `select greatest(coalesce(max("change_log"."position"), 0), coalesce((select max("change_log_trim"."trimmed_through") from "change_log_trim"), 0)) from "change_log"`;
 
@@ -104,7 +104,9 @@ createServer(async (req, res) => {
         const entries = [
           { entity: "message", op: "upsert", id: message.id, project_id: message.projectId, row: entry },
         ];
-        await query(APPEND_CHANGES, [JSON.stringify(entries)]);
+        // Handed over as a value, so each driver encodes it once (postgres.js would
+        // encode a string again: a JSON string, which the append refuses).
+        await query(APPEND_CHANGES, [entries]);
         return message;
       });
       return message ? reply(res, 201, message) : reply(res, 404, { error: { code: "not_found" } });

@@ -104,10 +104,12 @@ export const apiThroughput: BenchCase = {
         unit: "×",
         p50: ratio,
         target: `≥ ${TARGET_RATIO}× baseline`,
-        status: pass(ratio >= TARGET_RATIO && tandem.failed === 0),
+        // A baseline that fails does less work than one that succeeds: no ratio to it holds.
+        status: base.failed > 0 ? "error" : pass(ratio >= TARGET_RATIO && tandem.failed === 0),
         note:
           `${tandem.rps.toFixed(0)} vs ${base.rps.toFixed(0)} req/s; p50 ${tandem.p50} vs ${base.p50} ms` +
-          (tandem.failed ? `; ${tandem.failed} failed` : ""),
+          (tandem.failed ? `; ${tandem.failed} failed` : "") +
+          (base.failed ? `; the baseline failed ${base.failed}` : ""),
       });
       details[name] = results;
     }

@@ -84,6 +84,9 @@ export const feedFanOut: BenchCase = {
 
     // Open loop: the writes are due at a fixed pace whatever the answers take.
     const answered = new Uint8Array(total);
+    /** Per write: from sending the POST to its answer, in ms; and the second of the run it was sent in. */
+    const answerMs = new Float64Array(total);
+    const sentIn = new Uint16Array(total);
     let sent = 0;
     let inFlight = 0;
     const started = performance.now();
@@ -93,6 +96,8 @@ export const feedFanOut: BenchCase = {
       for (; sent < due && inFlight < MAX_IN_FLIGHT; sent++) {
         const i = sent;
         inFlight++;
+        const sentAt = performance.now();
+        sentIn[i] = Math.floor((sentAt - started) / 1000);
         api.client.messages
           .$post({
             json: {
@@ -104,6 +109,7 @@ export const feedFanOut: BenchCase = {
           })
           .then((res) => {
             if (res.status === 201) answered[i] = 1;
+            answerMs[i] = performance.now() - sentAt;
             return res.arrayBuffer();
           })
           .catch(() => {})
@@ -124,6 +130,8 @@ export const feedFanOut: BenchCase = {
     const written = answered.reduce((sum, ok) => sum + ok, 0);
     const lags: number[] = [];
     const thirds: number[][] = [[], [], []];
+    /** By the second each write was sent in, to see where in the run the lag is. */
+    const bySecond: number[][] = Array.from({ length: seconds }, () => []);
     let missed = 0;
     let duplicated = 0;
     for (const client of connected) {
@@ -136,6 +144,7 @@ export const feedFanOut: BenchCase = {
           const lag = client.lag[i] ?? Number.NaN;
           lags.push(lag);
           thirds[Math.min(2, Math.floor((i * 3) / sent))]?.push(lag);
+          bySecond[Math.min(seconds - 1, sentIn[i] ?? 0)]?.push(lag);
         }
       }
     }
@@ -192,6 +201,19 @@ export const feedFanOut: BenchCase = {
         first,
         last,
         stats,
+        bySecond: bySecond.map((values, second) => {
+          const answers = Array.from(answerMs).filter(
+            (_, i) => answered[i] && Math.min(seconds - 1, sentIn[i] ?? 0) === second,
+          );
+          return {
+            writes: answers.length,
+            second,
+            lagP50: percentile(values, 50),
+            lagP99: percentile(values, 99),
+            answerP50: percentile(answers, 50),
+            answerP99: percentile(answers, 99),
+          };
+        }),
       },
     };
   },

@@ -4,12 +4,12 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { DbHandle } from "@tandem/db/client";
 import { BODY_LIMIT_BYTES } from "@tandem/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { type AuthOptions, AuthService } from "./auth/auth-service.ts";
 import type { FeedHub } from "./feed/hub.ts";
 import { ApiError } from "./http/api-error.ts";
+import { bodyLimit } from "./http/body-limit.ts";
 import { requireCaller } from "./http/caller.ts";
 import { databaseError, describeError } from "./http/database-error.ts";
 import { hostAllowlist, sameOriginWrites, securityHeaders } from "./http/guard.ts";
@@ -69,7 +69,7 @@ export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser }:
     .use(requireCaller(auth))
     .route("/projects", projectRoutes(db.db))
     .route("/projects", memberRoutes(db.db))
-    .route("/", messageRoutes(db.db))
+    .route("/", messageRoutes(db.db, feed))
     .route("/chat", chatRoutes(assistant))
     .route("/changes", changeRoutes(feed, feedConnectionsPerUser));
 }

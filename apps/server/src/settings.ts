@@ -50,9 +50,10 @@ export const defaults = {
   /** How often to trim the log at most (by default a quarter of the retention, at most this). */
   trimEveryMs: 5 * 60 * 1000,
   /**
-   * The feed reads the log at most this often: a burst of writes (one NOTIFY each) is
-   * one read, and one write per feed connection, instead of one per write. The first
-   * change after a quiet spell is read at once.
+   * The feed sends a batch of changes at most this often (a read of the log, or the
+   * changes this instance wrote, handed over): a burst of writes is one batch, and one
+   * write per feed connection, instead of one per write. The first change after a quiet
+   * spell goes at once.
    */
   readGapMs: 20,
   /** Change-log entries per read. */

@@ -399,12 +399,18 @@ describe.each(backends)("the change log on %s", (kind) => {
       await reader.until((chunk) => chunk.type === "text-delta");
       // The token's flush is in the log before the sweep: what follows is the sweep's alone.
       await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
-      await db()
-        .update(runningProcesses)
-        .set({ heartbeatAt: sql`now() - interval '1 hour'` })
-        .where(eq(runningProcesses.messageId, replyId));
       const before = await readHead(db());
-      expect(await interruptStale(db(), { staleMs: 60_000 })).toEqual([replyId]);
+      // The owner beats every 50 ms: on a loaded machine a beat can land between aging the
+      // heartbeat and the sweep, which then rightly finds nothing (and appends nothing).
+      const interrupted = await waitFor("a sweep right after the heartbeat aged", async () => {
+        await db()
+          .update(runningProcesses)
+          .set({ heartbeatAt: sql`now() - interval '1 hour'` })
+          .where(eq(runningProcesses.messageId, replyId));
+        const found = await interruptStale(db(), { staleMs: 60_000 });
+        return found.length > 0 && found;
+      });
+      expect(interrupted).toEqual([replyId]);
       const logged = (await logAfter(db(), before)).map(({ event }) => event);
       const swept = logged.filter((event) => event.row.status === "interrupted");
       const [process] = await processesOf(server, replyId);

@@ -24,6 +24,27 @@ describe.each(backends)("malformed requests on %s", (kind) => {
     expect(await projectCount()).toBe(before);
   });
 
+  test("a body whose Content-Length is over 1 MiB is 413 and stores nothing, and one under it is read", async () => {
+    const before = await projectCount();
+    const over = JSON.stringify({ id: randomUUID(), name: "n".repeat(BODY_LIMIT_BYTES) });
+    const refused = await send("/api/projects", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(over)) },
+      body: over,
+    });
+    expectError(refused, 413, "payload_too_large");
+    expect(await projectCount()).toBe(before);
+
+    const under = JSON.stringify({ id: randomUUID(), name: "Announced" });
+    const stored = await send("/api/projects", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(under)) },
+      body: under,
+    });
+    expect(stored.status).toBe(201);
+    expect(await projectCount()).toBe(before + 1);
+  });
+
   test("a body just under 1 MiB gets past the size check to validation", async () => {
     const name = "n".repeat(BODY_LIMIT_BYTES - 100);
     const answer = await call(server, "POST", "/api/projects", { id: randomUUID(), name });

@@ -4,7 +4,6 @@ import {
   changeLog,
   changeLogTrim,
   type MessageRow,
-  type NewChangeLogRow,
   type ProjectRow,
   type RunningProcessRow,
 } from "@tandem/db/schema";
@@ -16,7 +15,8 @@ import {
   type Message,
   textParts,
 } from "@tandem/shared";
-import { asc, getTableColumns, gt, lt, lte, max, sql } from "drizzle-orm";
+import { lt, lte, max, sql } from "drizzle-orm";
+import { rowsOf, tableRows } from "../driver-rows.ts";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
 import { sameJson } from "../same-json.ts";
 import { changeFrame } from "./frames.ts";
@@ -59,12 +59,27 @@ export const processChanges = (op: ChangeOp, rows: RunningProcessRow[]): Change[
 export const memberChanges = (op: ChangeOp, rows: ProjectMember[]): Change[] =>
   rows.map((row) => ({ entity: "member", op, row }));
 
+/** One entry of the log as written: the log's columns but its time. */
+export type LogEntry = Pick<ChangeLogRow, "position" | "entity" | "op" | "id" | "projectId" | "row">;
+
+/** What one append wrote. */
+export interface Appended {
+  /** The entries, in order, as the log holds them. */
+  entries: LogEntry[];
+  /**
+   * The log's head when the append took the feed lock: no entry can commit between it and
+   * these entries. Undefined when the transaction's snapshot is older than the lock
+   * (repeatable read), so it could not be read.
+   */
+  follows: bigint | undefined;
+}
+
 /**
  * Appends the transaction's changes to the log, in the given order, and wakes every
- * instance's feed, in one call of `tandem_append_changes` (migration 0003: a function, so
- * its statements are planned once per connection). Call it once, as the transaction's
- * last statement: it takes a lock that every other writer waits for until this
- * transaction commits, so holding it while waiting for row locks would deadlock with them.
+ * instance's feed, in one call of `tandem_append_changes` (migrations 0003 and 0006: a
+ * function, so its statements are planned once per connection). Call it once, as the
+ * transaction's last statement: it takes a lock that every other writer waits for until
+ * this transaction commits, so holding it while waiting for row locks would deadlock with them.
  *
  * Why the lock: a sequence hands out numbers when rows are inserted, not when they
  * commit; without it, a transaction could take position 7, commit after another took
@@ -83,33 +98,42 @@ export const memberChanges = (op: ChangeOp, rows: ProjectMember[]): Change[] =>
 export async function appendChanges(
   tx: Tx,
   changes: readonly Change[],
-  { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+  options: { replaces?: { position: bigint; messageId: string } | undefined } = {},
 ): Promise<bigint | undefined> {
+  return (await appendLogged(tx, changes, options))?.entries.at(-1)?.position;
+}
+
+/** `appendChanges`, answering the entries as written and the head they follow (for `FeedHub.handOver`). */
+export async function appendLogged(
+  tx: Tx,
+  changes: readonly Change[],
+  { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+): Promise<Appended | undefined> {
   if (changes.length === 0) return undefined;
   const last = changes.at(-1);
   const moving =
     replaces && last?.entity === "message" && last.op === "upsert" && last.row.id === replaces.messageId;
-  const entries = JSON.stringify(changes.map(toLogEntry));
+  const rows = changes.map(toLogRow);
+  const entries = JSON.stringify(rows.map(toLogEntry));
   const result = await tx.execute(
-    sql`select tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})::text as last`,
+    sql`select array_to_string(positions, ',') as positions, follows::text as follows from tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})`,
   );
-  const position = rowsOf<{ last: string | null }>(result)[0]?.last;
-  return position === undefined || position === null ? undefined : BigInt(position);
-}
-
-/** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  const [answer] = rowsOf<{ positions: string; follows: string | null }>(result);
+  const positions = answer?.positions ? answer.positions.split(",").map(BigInt) : [];
+  if (positions.length !== rows.length)
+    throw new Error("The change log did not answer one position per change");
+  return {
+    entries: rows.map((row, i) => ({ ...row, position: positions[i] as bigint })),
+    follows: answer?.follows === null || answer?.follows === undefined ? undefined : BigInt(answer.follows),
+  };
 }
 
 /** A change as `tandem_append_changes` reads it: the log's columns, the row in the log's shape. */
-function toLogEntry(change: Change) {
-  const { entity, op, id, projectId, row } = toLogRow(change);
+function toLogEntry({ entity, op, id, projectId, row }: Omit<LogEntry, "position">) {
   return { entity, op, id, project_id: projectId, row };
 }
 
-function toLogRow(change: Change): NewChangeLogRow {
+function toLogRow(change: Change): Omit<LogEntry, "position"> {
   switch (change.entity) {
     case "project":
       return { ...change, id: change.row.id, projectId: change.row.id, row: { ...toProject(change.row) } };
@@ -149,7 +173,7 @@ function compactMessage(message: Message): Record<string, unknown> {
 export type LogEvent = ChangeEvent | MemberChange;
 
 /** A log entry as the feed sends it. A membership's id on the wire is `<projectId>:<userId>`. */
-export function eventOf(row: ChangeLogRow): LogEvent {
+export function eventOf(row: Omit<LogEntry, "position">): LogEvent {
   const stored = row.row;
   if (row.entity === "member") {
     return {
@@ -175,35 +199,41 @@ export interface FeedChange {
   frame: Uint8Array;
 }
 
+/** A log entry as the feed hands it out. */
+export function feedChangeOf(entry: LogEntry): FeedChange {
+  const event = eventOf(entry);
+  return { position: entry.position, event, frame: changeFrame(entry.position, event) };
+}
+
 type Reader = Db | Tx;
+
+const logRows = tableRows(changeLog);
+
+/** The log's head: its newest entry, or what trimming took when it took everything. */
+const HEAD = sql`greatest(coalesce((select max("position") from ${changeLog}), 0), coalesce((select max("trimmed_through") from ${changeLogTrim}), 0))`;
+
+/** The highest position trimming has deleted (0 before any). */
+const TRIMMED_THROUGH = sql`coalesce((select max("trimmed_through") from ${changeLogTrim}), 0)`;
+
+// The reads below run for every list and feed connection, and on every wake of the hub:
+// they are written as plain `sql` (see driver-rows.ts), with bigints as text for both drivers.
 
 /**
  * The newest position a snapshot read in the same transaction is consistent with: the
  * last entry, or what trimming took when it took everything.
  */
 export async function readHead(db: Reader): Promise<bigint> {
-  const [head] = await db
-    .select({
-      position:
-        sql`greatest(coalesce(max(${changeLog.position}), 0), coalesce((select max(${changeLogTrim.trimmedThrough}) from ${changeLogTrim}), 0))`.mapWith(
-          BigInt,
-        ),
-    })
-    .from(changeLog);
-  return head?.position ?? 0n;
+  const [row] = rowsOf<{ head: string }>(await db.execute(sql`select ${HEAD}::text as head`));
+  return BigInt(row?.head ?? 0);
 }
 
 /** The highest position trimming has deleted (0 before any). */
 export async function readTrimmedThrough(db: Reader): Promise<bigint> {
-  const [trim] = await db
-    .select({ through: sql`coalesce(max(${changeLogTrim.trimmedThrough}), 0)`.mapWith(BigInt) })
-    .from(changeLogTrim);
-  return trim?.through ?? 0n;
+  const [row] = rowsOf<{ through: string }>(
+    await db.execute(sql`select ${TRIMMED_THROUGH}::text as through`),
+  );
+  return BigInt(row?.through ?? 0);
 }
-
-/** The highest position trimming has deleted, as a column. */
-const trimMark =
-  sql`(select coalesce(max(${changeLogTrim.trimmedThrough}), 0) from ${changeLogTrim})`.mapWith(BigInt);
 
 /**
  * Up to `limit` entries after `after`, in position order, and whether entries after
@@ -216,19 +246,17 @@ export async function readChangesAfter(
   after: bigint,
   limit: number,
 ): Promise<{ changes: FeedChange[]; trimmed: boolean }> {
-  const rows = await db
-    .select({ ...getTableColumns(changeLog), trimmedThrough: trimMark })
-    .from(changeLog)
-    .where(gt(changeLog.position, after))
-    .orderBy(asc(changeLog.position))
-    .limit(limit);
-  const trimmedThrough = rows[0]?.trimmedThrough ?? (await readTrimmedThrough(db));
+  const rows = rowsOf<Record<string, unknown>>(
+    await db.execute(
+      sql`select ${logRows.columnList}, ${TRIMMED_THROUGH}::text as trimmed_through from ${changeLog} where "position" > ${String(after)}::bigint order by "position" limit ${limit}`,
+    ),
+  );
+  const first = rows[0];
+  const trimmedThrough =
+    first === undefined ? await readTrimmedThrough(db) : BigInt(String(first.trimmed_through));
   return {
     trimmed: trimmedThrough > after,
-    changes: rows.map((row) => {
-      const event = eventOf(row);
-      return { position: row.position, event, frame: changeFrame(row.position, event) };
-    }),
+    changes: rows.map((row) => feedChangeOf(logRows.fromDriver(row))),
   };
 }
 

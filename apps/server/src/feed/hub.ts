@@ -2,8 +2,10 @@ import type { DbHandle, Listener } from "@tandem/db/client";
 import { describeError } from "../http/database-error.ts";
 import { defaults } from "../settings.ts";
 import {
+  type Appended,
   FEED_CHANNEL,
   type FeedChange,
+  feedChangeOf,
   readChangesAfter,
   readHead,
   readTrimmedThrough,
@@ -21,7 +23,11 @@ export interface FeedSettings {
   retentionMs: number;
   /** How often to trim (and once at start); by default a quarter of the retention, at most 5 minutes. */
   trimEveryMs: number;
-  /** The least time between two reads of the log (from one read's start to the next's): wakes in between wait for it. */
+  /**
+   * The least time between two batches of changes sent out (from the start of one read of
+   * the log, or one send of changes handed over, to the next): what comes in between
+   * waits for it, so a burst of writes is one write on each feed connection.
+   */
   readGapMs: number;
   /** Entries per read of the log. */
   batchSize: number;
@@ -74,9 +80,11 @@ interface Subscriber {
 /**
  * One per server instance: holds the one listening connection, reads the change log
  * from its horizon whenever a NOTIFY (or the poll) says something committed, and hands
- * each change, in position order, to its feed connections. A connection that starts
- * behind the hub reads the log on its own until it catches up, then takes the hub's
- * changes; the hand-over happens in one synchronous step, so none is missed or sent twice.
+ * each change, in position order, to its feed connections. Changes this instance wrote
+ * come without a read (`handOver`, after their commit) when they directly follow what
+ * it has sent. A connection that starts behind the hub reads the log on its own until it
+ * catches up, then takes the hub's changes; that switch happens in one synchronous step,
+ * so none is missed or sent twice.
  */
 export class FeedHub {
   readonly settings: FeedSettings;
@@ -97,12 +105,18 @@ export class FeedHub {
   #timers: Array<ReturnType<typeof setInterval>> = [];
   #pumping = false;
   #pumpAgain = false;
-  /** When the last read of the log started (performance.now()). */
-  #readAt = Number.NEGATIVE_INFINITY;
+  /** When the last batch started: a read of the log, or a send of changes handed over (performance.now()). */
+  #batchAt = Number.NEGATIVE_INFINITY;
   /** A read waiting for `readGapMs` to pass. */
   #pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A send of handed-over changes waiting for `readGapMs` to pass. */
+  #sendTimer: ReturnType<typeof setTimeout> | undefined;
   #lostSince: number | undefined;
   #closed = false;
+  /** The last positions of this instance's appends whose transactions are still open. */
+  readonly #pending = new Set<bigint>();
+  /** Appends handed over that cannot be sent yet, by the position they follow. */
+  readonly #handedOver = new Map<bigint, FeedChange[]>();
 
   constructor(handle: DbHandle, options: FeedOptions = {}) {
     const { logger, ...settings } = options;
@@ -140,7 +154,10 @@ export class FeedHub {
           this.#endSessions(new Set([payload.slice(SESSION_ENDED.length)]));
           return;
         }
-        if (!/^\d+$/.test(payload) || BigInt(payload) > this.#horizon) this.wake();
+        if (!/^\d+$/.test(payload)) return this.wake();
+        const position = BigInt(payload);
+        // This instance's own append comes by hand-over (or, if it fails, by `abandon`).
+        if (position > this.#horizon && !this.#pending.has(position)) this.wake();
       },
       onListen: () => {
         if (this.#lostSince !== undefined) {
@@ -237,8 +254,76 @@ export class FeedHub {
   }
 
   /**
+   * An append of this instance whose transaction has not committed yet, by its last
+   * position: its NOTIFY wakes no read, since its changes will be handed over.
+   */
+  expect(position: bigint) {
+    this.#pending.add(position);
+  }
+
+  /** The transaction of an expected append did not commit (or its hand-over failed): read the log. */
+  abandon(position: bigint) {
+    if (this.#pending.delete(position)) this.wake();
+  }
+
+  /**
+   * Changes this instance appended, handed over once their transaction committed. They
+   * are sent without reading them back when the hub has sent everything up to the
+   * position they follow: the feed lock lets nothing commit in between. Otherwise they
+   * wait for the reads that bring the hub there (a write of another instance, say);
+   * whatever the log already gave the hub is dropped, so nothing goes out twice.
+   */
+  handOver({ entries, follows }: Appended) {
+    const last = entries.at(-1)?.position;
+    if (last === undefined) return;
+    this.#pending.delete(last);
+    if (this.#closed || !this.#starting) return;
+    if (follows === undefined) {
+      this.wake();
+      return;
+    }
+    if (last <= this.#horizon) return;
+    this.#handedOver.set(follows, entries.map(feedChangeOf));
+    this.#sendSoon();
+  }
+
+  /** Sends what was handed over now, or once `readGapMs` has passed since the last batch. */
+  #sendSoon() {
+    if (this.#pumping || this.#sendTimer !== undefined) return;
+    const wait = this.#batchAt + this.settings.readGapMs - performance.now();
+    if (wait <= 0) {
+      this.#batchAt = performance.now();
+      this.#sendHandedOver();
+      return;
+    }
+    this.#sendTimer = setTimeout(() => {
+      this.#sendTimer = undefined;
+      if (this.#closed || this.#pumping) return;
+      this.#batchAt = performance.now();
+      this.#sendHandedOver();
+    }, wait);
+  }
+
+  /**
+   * Sends the handed-over changes that follow the horizon, in order; drops those the
+   * log gave already; reads the log when some still wait for changes before them.
+   */
+  #sendHandedOver() {
+    if (this.#pumping || this.#handedOver.size === 0) return;
+    for (let next = this.#handedOver.get(this.#horizon); next; next = this.#handedOver.get(this.#horizon)) {
+      this.#handedOver.delete(this.#horizon);
+      for (const change of next) this.#dispatch(change);
+    }
+    for (const [follows, changes] of this.#handedOver) {
+      const last = changes.at(-1)?.position ?? follows;
+      if (last <= this.#horizon) this.#handedOver.delete(follows);
+    }
+    if (this.#handedOver.size > 0) this.wake();
+  }
+
+  /**
    * Something committed (or may have): read the log, now or once `readGapMs` has passed
-   * since the last read started. Reads never overlap; wakes during one, or while one
+   * since the last batch started. Reads never overlap; wakes during one, or while one
    * waits, coalesce into that next read.
    */
   wake() {
@@ -248,7 +333,7 @@ export class FeedHub {
       return;
     }
     if (this.#pumpTimer !== undefined) return;
-    const wait = this.#readAt + this.settings.readGapMs - performance.now();
+    const wait = this.#batchAt + this.settings.readGapMs - performance.now();
     if (wait <= 0) {
       void this.#pump();
       return;
@@ -279,12 +364,15 @@ export class FeedHub {
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#pumpTimer);
+    clearTimeout(this.#sendTimer);
     for (const subscriber of this.#subscribers) {
       subscriber.closed = true;
       subscriber.sink.end();
     }
     this.#subscribers.clear();
     this.#watchers.clear();
+    this.#handedOver.clear();
+    this.#pending.clear();
     await this.#starting?.catch(() => {});
     await this.#listener?.close();
   }
@@ -304,7 +392,7 @@ export class FeedHub {
     this.#pumpAgain = false;
     try {
       for (;;) {
-        this.#readAt = performance.now();
+        this.#batchAt = performance.now();
         const { changes, trimmed } = await readChangesAfter(this.#db, this.#horizon, this.settings.batchSize);
         if (this.#closed) return;
         if (trimmed) {
@@ -320,11 +408,14 @@ export class FeedHub {
     } finally {
       this.#pumping = false;
     }
+    // Handed over during the read, or waiting for it.
+    this.#sendHandedOver();
     // Woken during the read: read again, after the gap.
     if (this.#pumpAgain) this.wake();
   }
 
   #dispatch(change: FeedChange) {
+    if (change.position <= this.#horizon) return;
     this.#horizon = change.position;
     this.#recent.push(change);
     this.#recentSize += change.frame.byteLength;

@@ -11,7 +11,9 @@ import {
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { appendChanges, messageChanges, processChanges, readHead } from "../feed/change-log.ts";
+import { messageChanges, processChanges, readHead } from "../feed/change-log.ts";
+import type { FeedHub } from "../feed/hub.ts";
+import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
@@ -25,8 +27,8 @@ const idParam = z.object({ id: idSchema });
 const position = sql`(${messages.createdAt}, ${messages.id})`;
 const positionOf = (id: string) => sql`(select m.created_at, m.id from ${messages} m where m.id = ${id})`;
 
-/** The messages of the projects the caller is a member of; any member may write and edit them. */
-export const messageRoutes = (db: Db) =>
+/** The messages of the projects the caller is a member of; any member may write and edit them. Writes go to `feed` (this instance's) as soon as they commit, besides the change log. */
+export const messageRoutes = (db: Db, feed: FeedHub) =>
   new Hono<AppEnv>()
     .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
       const { id: projectId } = c.req.valid("param");
@@ -89,7 +91,7 @@ export const messageRoutes = (db: Db) =>
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
-      return db.transaction(async (tx) => {
+      return writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.member(tx, body.projectId);
         const { user } = await c.var.access.caller(tx);
         const { created, row } = await insertMessage(
@@ -98,7 +100,7 @@ export const messageRoutes = (db: Db) =>
           user.id,
         );
         if (!created) return c.json(toMessage(row), 200);
-        withPosition(c, await appendChanges(tx, messageChanges("upsert", [row])));
+        withPosition(c, await append(messageChanges("upsert", [row])));
         return c.json(toMessage(row), 201);
       });
     })
@@ -106,7 +108,7 @@ export const messageRoutes = (db: Db) =>
     .patch("/messages/:id", pathParams(idParam), jsonBody(updateMessageBodySchema), async (c) => {
       const { id } = c.req.valid("param");
       const { version, content, parts } = c.req.valid("json");
-      return db.transaction(async (tx) => {
+      return writeWithFeed(db, feed, async (tx, append) => {
         const current = await c.var.access.message(tx, id, { forUpdate: true });
         if (current.version !== version) {
           throw new ApiError(
@@ -131,14 +133,14 @@ export const messageRoutes = (db: Db) =>
           .where(eq(messages.id, id))
           .returning();
         if (!updated) throw notFound("Message", id);
-        withPosition(c, await appendChanges(tx, messageChanges("upsert", [updated])));
+        withPosition(c, await append(messageChanges("upsert", [updated])));
         return c.json(toMessage(updated), 200);
       });
     })
 
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
-      return db.transaction(async (tx) => {
+      return writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.message(tx, id, { forUpdate: true });
         // A reply's running process goes with it; deleted by name, so the feed tells of it.
         const processes = await tx
@@ -149,10 +151,7 @@ export const messageRoutes = (db: Db) =>
         if (!deleted) throw notFound("Message", id);
         withPosition(
           c,
-          await appendChanges(tx, [
-            ...processChanges("delete", processes),
-            ...messageChanges("delete", [deleted]),
-          ]),
+          await append([...processChanges("delete", processes), ...messageChanges("delete", [deleted])]),
         );
         return c.json(toMessage(deleted), 200);
       });
