@@ -54,3 +54,47 @@ export type FeedPosition = z.infer<typeof feedPositionSchema>;
 
 /** Header on snapshot answers (lists): the feed position the snapshot is consistent with. */
 export const FEED_POSITION_HEADER = "x-feed-position";
+
+/** A member's role in a project: the owner deletes, invites and removes; members chat and rename. */
+export const memberRoles = ["owner", "member"] as const;
+export const memberRoleSchema = z.enum(memberRoles);
+export type MemberRole = z.infer<typeof memberRoleSchema>;
+
+/** A project's member, as `GET /api/projects/:id/members` answers them. */
+export const memberSchema = z.object({
+  userId: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: memberRoleSchema,
+});
+export type Member = z.infer<typeof memberSchema>;
+export const memberListSchema = z.array(memberSchema);
+
+/**
+ * A membership changed (`id` is `<projectId>:<userId>`): sent to the project's members,
+ * the one added or removed included. `row` is the member (as it was, for a delete).
+ */
+export const memberChangeSchema = z.object({
+  entity: z.literal("member"),
+  op: z.enum(changeOps),
+  id: z.string(),
+  projectId: idSchema,
+  row: z.optional(memberSchema),
+});
+export type MemberChange = z.infer<typeof memberChangeSchema>;
+
+/** A project the reader lost (removed from it, or it was deleted): no row, only its id. */
+export const projectRemovedSchema = z.object({
+  entity: z.literal("project"),
+  op: z.literal("delete"),
+  id: idSchema,
+  projectId: idSchema,
+});
+export type ProjectRemoved = z.infer<typeof projectRemovedSchema>;
+
+/**
+ * Everything a reader of the feed may be sent: the row changes, membership changes, and
+ * the removal of a project it may no longer see.
+ */
+export const feedEventSchema = z.union([changeEventSchema, memberChangeSchema, projectRemovedSchema]);
+export type FeedEvent = z.infer<typeof feedEventSchema>;
