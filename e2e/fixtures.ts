@@ -3,7 +3,14 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test as base, expect, type Locator, type Page } from "@playwright/test";
+import {
+  type Browser,
+  type BrowserContext,
+  test as base,
+  expect,
+  type Locator,
+  type Page,
+} from "@playwright/test";
 import type { ReceivedRequest } from "@tandem/testing/scripted-model";
 import { hc } from "hono/client";
 import postgres from "postgres";
@@ -17,7 +24,7 @@ import {
   projectListSchema,
   projectSchema,
 } from "../packages/shared/src/index.ts";
-import { LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
+import { APP_PORT, LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
 
 export { expect };
 
@@ -192,7 +199,55 @@ export function uniqueName(label: string): string {
   return `${label} ${randomUUID().slice(0, 8)}`;
 }
 
-/** Takes over one API route (method and exact path) in this page, then gives it back. */
+/**
+ * Everything the page keeps in IndexedDB, as one JSON text. It reads every store of every
+ * database, so it does not depend on the replica's schema.
+ */
+export function storedLocally(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const dump: unknown[] = [];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const open = indexedDB.open(name);
+      const db = await request(open);
+      try {
+        const stores = [...db.objectStoreNames];
+        if (stores.length === 0) continue;
+        const tx = db.transaction(stores, "readonly");
+        for (const store of stores) dump.push(name, store, await request(tx.objectStore(store).getAll()));
+      } finally {
+        db.close();
+      }
+    }
+    return JSON.stringify(dump);
+  });
+}
+
+/**
+ * Waits until the service worker controls the page and the replica holds `texts` and has
+ * settled (the same on two reads in a row; it is written in batches).
+ */
+export async function readyForOffline(page: Page, ...texts: string[]) {
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+  let previous = "";
+  await expect
+    .poll(
+      async () => {
+        const now = await storedLocally(page);
+        const settled = now === previous && texts.every((text) => now.includes(text));
+        previous = now;
+        return settled;
+      },
+      { intervals: [150] },
+    )
+    .toBe(true);
+}
+
 /**
  * Presses a failed write's Retry after its route works again. The outbox also tries
  * again by itself (backoff from 1 s): on a slow machine that try can deliver the write
@@ -250,14 +305,21 @@ export class ApiRoute {
   }
 }
 
+/** What a test may wait for a server it starts to answer /api/health, and to stop. */
+const SERVER_START_MS = 60_000;
+const SERVER_STOP_MS = 15_000;
+
 interface TestFixtures {
   api: Api;
   app: TandemApp;
   store: Store;
+  /** The worker's AUTH=accounts server, and the people (browser contexts) this test makes on it. */
+  accounts: AccountsServer;
 }
 
 interface WorkerFixtures {
   sql: postgres.Sql | undefined;
+  accountsServerURL: string;
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -288,22 +350,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // Every page of every test runs under the server's Content-Security-Policy: a test
   // fails if the browser refused anything the app tried to load or run.
   context: async ({ context }, use) => {
-    const refused: string[] = [];
-    // Chromium does not log every refusal (a refused eval caught by the page is silent):
-    // the page reports each one itself.
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        const where = `${event.sourceFile}:${event.lineNumber}`;
-        console.error(
-          `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
-        );
-      });
-    });
-    context.on("console", (message) => {
-      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
-        refused.push(message.text());
-      }
-    });
+    const refused = await watchContentSecurityPolicy(context);
     await use(context);
     expect(refused, "Content-Security-Policy violations").toEqual([]);
   },
@@ -322,11 +369,28 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   store: async ({ sql, api }, use) => {
     await use(sql ? postgresStore(sql) : apiStore(api));
   },
+  accountsServerURL: [
+    async ({ sql }, use, workerInfo) => {
+      // Beside the suite's server (APP_PORT) and the own servers of single tests (APP_PORT + 50…).
+      const port = APP_PORT + 10 + workerInfo.parallelIndex;
+      const { env, drop } = await accountsEnv(sql);
+      const server = await spawnServer(port, env);
+      await use(`http://127.0.0.1:${port}`);
+      await server.stop();
+      await drop();
+    },
+    { scope: "worker", timeout: SERVER_START_MS + SERVER_STOP_MS },
+  ],
+  accounts: async ({ accountsServerURL, browser }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(new AccountsServer(accountsServerURL, browser, contexts));
+    for (const context of contexts) {
+      const refused = cspRefusals.get(context) ?? [];
+      await context.close();
+      expect(refused, "Content-Security-Policy violations").toEqual([]);
+    }
+  },
 });
-
-/** What a test may wait for a server it starts to answer /api/health, and to stop. */
-const SERVER_START_MS = 60_000;
-const SERVER_STOP_MS = 15_000;
 
 /**
  * Gives the running test `ms` more on top of its timeout, for a set-up it starts itself
@@ -357,6 +421,14 @@ export async function startOwnServer(
   env: Record<string, string>,
 ): Promise<{ stop: () => Promise<void> }> {
   allowFor(SERVER_START_MS + SERVER_STOP_MS);
+  return spawnServer(port, env);
+}
+
+/** Starts a server process and waits for /api/health (see startOwnServer). */
+async function spawnServer(
+  port: number,
+  env: Record<string, string>,
+): Promise<{ stop: () => Promise<void> }> {
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
     env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
@@ -388,4 +460,111 @@ export async function startOwnServer(
     throw error;
   }
   return { stop };
+}
+
+/**
+ * The environment of a server in `AUTH=accounts` with a database of its own (a fresh
+ * PGlite directory, or a new Postgres database beside the suite's: the first account
+ * made would otherwise take over the local owner's projects the other specs use).
+ * Answers the environment and what removes the database afterwards.
+ */
+export async function accountsEnv(
+  sql: postgres.Sql | undefined,
+  extra: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const common = {
+    AUTH: "accounts",
+    HOST: "127.0.0.1",
+    AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
+    AI_MODEL: "scripted",
+    ...extra,
+  };
+  const url = process.env.DATABASE_URL;
+  if (!sql || !url) return { env: { ...common, DATABASE_URL: "", DATA_DIR: "fresh" }, drop: async () => {} };
+  const database = `tandem_e2e_accounts_${randomUUID().replaceAll("-", "")}`;
+  await sql.unsafe(`create database ${database}`);
+  const own = new URL(url);
+  own.pathname = `/${database}`;
+  return {
+    env: { ...common, DATABASE_URL: own.toString(), AUTH_SECRET: randomUUID() + randomUUID() },
+    drop: async () => {
+      await sql.unsafe(`drop database if exists ${database} with (force)`);
+    },
+  };
+}
+
+/** One person of an accounts-mode test: their own browser context, page and app. */
+export interface Person {
+  readonly name: string;
+  readonly email: string;
+  readonly password: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly app: TandemApp;
+}
+
+/** The accounts-mode server of a worker, and the people a test makes on it. */
+export class AccountsServer {
+  constructor(
+    readonly baseURL: string,
+    private readonly browser: Browser,
+    private readonly contexts: BrowserContext[],
+  ) {}
+
+  /**
+   * A new person: a browser context of their own; `signedUp` makes their account (through
+   * the API).
+   */
+  async person(label: string, { signedUp = true, offline = false } = {}): Promise<Person> {
+    // `offline`: the service worker runs, so the app opens with no network (as in local-first.spec.ts).
+    const context = await this.browser.newContext({
+      baseURL: this.baseURL,
+      serviceWorkers: offline ? "allow" : "block",
+    });
+    this.contexts.push(context);
+    await watchContentSecurityPolicy(context);
+    const page = await context.newPage();
+    const tag = randomUUID().slice(0, 8);
+    const person = {
+      name: `${label} ${tag}`,
+      email: `${label.toLowerCase()}-${tag}@example.test`,
+      password: `secret-${randomUUID()}`,
+      context,
+      page,
+      app: new TandemApp(page),
+    };
+    if (signedUp) {
+      // The context's own request client: the session cookie lands in the person's browser.
+      const res = await context.request.post("/api/auth/sign-up/email", {
+        data: { name: person.name, email: person.email, password: person.password },
+        headers: { origin: this.baseURL },
+      });
+      expect(res.status(), await res.text()).toBe(200);
+    }
+    return person;
+  }
+}
+
+/** Content-Security-Policy refusals this context's pages report (see the `context` fixture). */
+const cspRefusals = new WeakMap<BrowserContext, string[]>();
+
+async function watchContentSecurityPolicy(context: BrowserContext): Promise<string[]> {
+  const refused: string[] = [];
+  cspRefusals.set(context, refused);
+  // Chromium does not log every refusal (a refused eval caught by the page is silent):
+  // the page reports each one itself.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const where = `${event.sourceFile}:${event.lineNumber}`;
+      console.error(
+        `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
+      );
+    });
+  });
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      refused.push(message.text());
+    }
+  });
+  return refused;
 }

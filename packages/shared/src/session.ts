@@ -9,9 +9,9 @@ export const sessionUserSchema = z.object({ id: z.string(), name: z.string(), em
 export type SessionUser = z.infer<typeof sessionUserSchema>;
 
 /** `GET /api/session`: the server's mode and who this browser is signed in as (`null`: nobody). */
-export const sessionSchema = z.object({
+export const sessionInfoSchema = z.object({
   mode: authModeSchema,
   allowSignup: z.boolean(),
   user: z.nullable(sessionUserSchema),
 });
-export type Session = z.infer<typeof sessionSchema>;
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;

@@ -1,4 +1,4 @@
-import { type Session, sessionSchema } from "@tandem/shared";
+import { type SessionInfo, sessionInfoSchema } from "@tandem/shared";
 import { ApiRequestError, errorOf } from "./api.ts";
 
 /**
@@ -23,8 +23,8 @@ async function request(path: string, body?: unknown): Promise<Response> {
   return response;
 }
 
-export async function fetchSession(): Promise<Session> {
-  const parsed = sessionSchema.safeParse(await (await request("/api/session")).json());
+export async function fetchSession(): Promise<SessionInfo> {
+  const parsed = sessionInfoSchema.safeParse(await (await request("/api/session")).json());
   if (!parsed.success)
     throw new ApiRequestError(502, "unknown", "The server's answer about the session was unreadable");
   return parsed.data;

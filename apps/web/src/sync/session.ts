@@ -1,4 +1,4 @@
-import { type Session, type SessionUser, sessionSchema } from "@tandem/shared";
+import { type SessionInfo, type SessionUser, sessionInfoSchema } from "@tandem/shared";
 import { ApiRequestError, onUnauthorized } from "../lib/api.ts";
 import * as auth from "../lib/auth.ts";
 import { pauseFeed, resumeFeed } from "../lib/feed.ts";
@@ -24,7 +24,7 @@ import { pauseSending, resumeSending, startOutbox } from "./outbox.ts";
  * the user's data and every tab goes back to the sign-in form.
  */
 export type SessionState =
-  | { status: "active" | "expired"; session: Session }
+  | { status: "active" | "expired"; session: SessionInfo }
   | { status: "unreachable"; session?: undefined };
 
 const STORED_KEY = "tandem:session";
@@ -52,16 +52,16 @@ export const sessionState = {
   get: () => state,
 };
 
-function storedSession(): Session | undefined {
+function storedSession(): SessionInfo | undefined {
   try {
     const raw = localStorage.getItem(STORED_KEY);
-    return raw ? sessionSchema.safeParse(JSON.parse(raw)).data : undefined;
+    return raw ? sessionInfoSchema.safeParse(JSON.parse(raw)).data : undefined;
   } catch {
     return undefined;
   }
 }
 
-function storeSession(session: Session) {
+function storeSession(session: SessionInfo) {
   try {
     localStorage.setItem(STORED_KEY, JSON.stringify(session));
   } catch {
@@ -96,7 +96,7 @@ export async function startSession(): Promise<void> {
   }
 }
 
-async function begin(session: Session) {
+async function begin(session: SessionInfo) {
   storeSession(session);
   if (session.user) await startUserData(session.user);
   setState({ status: "active", session });
@@ -128,7 +128,7 @@ export function refresh(): Promise<void> {
   return refreshing;
 }
 
-function reconcile(fresh: Session) {
+function reconcile(fresh: SessionInfo) {
   const current = state.session;
   storeSession(fresh);
   if (!current) {
@@ -149,7 +149,7 @@ function reconcile(fresh: Session) {
 }
 
 /** The server no longer knows this session: hold everything, drop nothing, ask to sign in. */
-function expire(fresh?: Session) {
+function expire(fresh?: SessionInfo) {
   const session = state.session;
   if (!session) return;
   pauseFeed();
@@ -168,7 +168,7 @@ async function signedIn() {
   await runAs(fresh);
 }
 
-async function runAs(fresh: Session) {
+async function runAs(fresh: SessionInfo) {
   if (!fresh.user) return;
   if (startedFor === undefined) {
     await begin(fresh);
