@@ -1,5 +1,6 @@
 import type { Db } from "@tandem/db/client";
-import { messages, projects } from "@tandem/db/schema";
+import { messages, projectMembers, projects } from "@tandem/db/schema";
+import { LOCAL_OWNER } from "@tandem/shared";
 import { seedText } from "./api.ts";
 
 export interface SeededRows {
@@ -44,7 +45,9 @@ export async function insertMessages(
 /** A project of `count` messages, straight into the tables (see insertMessages). */
 export async function insertProject(db: Db, name: string, count: number): Promise<SeededRows> {
   const project = { id: crypto.randomUUID(), name };
-  await db.insert(projects).values(project);
+  // Owned by the local owner, as a project made through the API in AUTH=local is.
+  await db.insert(projects).values({ ...project, ownerId: LOCAL_OWNER.id });
+  await db.insert(projectMembers).values({ projectId: project.id, userId: LOCAL_OWNER.id, role: "owner" });
   await insertMessages(db, project.id, count);
   return project;
 }

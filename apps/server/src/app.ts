@@ -7,15 +7,20 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
+import { type AuthOptions, AuthService } from "./auth/auth-service.ts";
 import type { FeedHub } from "./feed/hub.ts";
 import { ApiError } from "./http/api-error.ts";
+import { requireCaller } from "./http/caller.ts";
 import { databaseError, describeError } from "./http/database-error.ts";
 import { hostAllowlist, sameOriginWrites, securityHeaders } from "./http/guard.ts";
 import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { memberRoutes } from "./routes/members.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import { defaults } from "./settings.ts";
 
 export interface AppOptions {
   db: DbHandle;
@@ -27,10 +32,26 @@ export interface AppOptions {
   assistant?: Assistant | AssistantOptions | undefined;
   /** The address people reach this server at (PUBLIC_URL): its host and origin are allowed besides loopback. */
   publicUrl?: string | undefined;
+  /** Who may call: local mode (everything as the local owner, the default) or accounts. */
+  auth?: AuthService | AuthOptions | undefined;
+  /** Change-feed connections one user may hold open on this instance. */
+  feedConnectionsPerUser?: number | undefined;
 }
 
-/** The REST API under /api; its type is what the typed client (`hc`) is built from. */
-export function createApi(db: DbHandle, feed: FeedHub, assistant: Assistant) {
+interface ApiParts {
+  db: DbHandle;
+  feed: FeedHub;
+  assistant: Assistant;
+  auth: AuthService;
+  feedConnectionsPerUser: number;
+}
+
+/**
+ * The REST API under /api; its type is what the typed client (`hc`) is built from.
+ * Health, the session and better-auth's routes are public; every route after
+ * `requireCaller` needs a session (401) and checks the caller's access itself.
+ */
+export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser }: ApiParts) {
   return new Hono()
     .use(
       bodyLimit({
@@ -44,21 +65,42 @@ export function createApi(db: DbHandle, feed: FeedHub, assistant: Assistant) {
       }),
     )
     .route("/health", healthRoutes(db))
+    .route("/", sessionRoutes(auth))
+    .use(requireCaller(auth))
     .route("/projects", projectRoutes(db.db))
+    .route("/projects", memberRoutes(db.db))
     .route("/", messageRoutes(db.db))
     .route("/chat", chatRoutes(assistant))
-    .route("/changes", changeRoutes(feed));
+    .route("/changes", changeRoutes(feed, feedConnectionsPerUser));
 }
 
-export function createApp({ db, feed, webRoot, assistant, publicUrl }: AppOptions) {
+export function createApp({
+  db,
+  feed,
+  webRoot,
+  assistant,
+  publicUrl,
+  auth,
+  feedConnectionsPerUser,
+}: AppOptions) {
   const service = assistant instanceof Assistant ? assistant : new Assistant(db, { ...assistant, feed });
+  const authService = auth instanceof AuthService ? auth : new AuthService(db.db, { publicUrl, ...auth });
   // Before every route, in this order: headers go on every answer, refusals included;
   // a foreign Host is refused before anything else is looked at.
   const app = new Hono()
     .use(securityHeaders())
     .use(hostAllowlist(publicUrl))
     .use(sameOriginWrites(publicUrl))
-    .route("/api", createApi(db, feed, service));
+    .route(
+      "/api",
+      createApi({
+        db,
+        feed,
+        assistant: service,
+        auth: authService,
+        feedConnectionsPerUser: feedConnectionsPerUser ?? defaults.feedConnectionsPerUser,
+      }),
+    );
 
   app.notFound((c) => {
     const error = new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
@@ -67,6 +109,7 @@ export function createApp({ db, feed, webRoot, assistant, publicUrl }: AppOption
 
   app.onError((err, c) => {
     const error = toApiError(err);
+    if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
     if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
     return c.json(error.toBody(), error.status);
   });

@@ -1,3 +1,4 @@
+import { type AuthMode, authModes } from "@tandem/shared";
 import { z } from "zod";
 import { defaults } from "./settings.ts";
 
@@ -29,6 +30,26 @@ const duration = (fallback: string) =>
       return Math.round(ms);
     });
 
+/** true/false, yes/no, 1/0, on/off. */
+const flag = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return fallback;
+      if (["true", "1", "yes", "on"].includes(text)) return true;
+      if (["false", "0", "no", "off"].includes(text)) return false;
+      ctx.addIssue({ code: "custom", message: `must be true or false (got "${text}")` });
+      return z.NEVER;
+    });
+
+/** Whether `host` (HOST) is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The only place that reads process.env; a wrong value stops start-up with a clear message. */
 const envSchema = z
   .object({
@@ -40,6 +61,26 @@ const envSchema = z
     PUBLIC_URL: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://tandem.example.com" })
       .optional(),
+    /**
+     * `local`: no sign-in, one owner owns everything (the default on a loopback HOST).
+     * `accounts`: sign-up and sign-in (required when HOST is not loopback).
+     */
+    AUTH: z.enum(authModes, { error: 'must be "local" or "accounts"' }).optional(),
+    /** Signs session cookies; required with DATABASE_URL in accounts mode (every instance shares it). */
+    AUTH_SECRET: z
+      .string()
+      .min(32, { error: "must be at least 32 characters (e.g. openssl rand -base64 32)" })
+      .optional(),
+    /** Whether new accounts may be made (accounts mode). */
+    ALLOW_SIGNUP: flag(defaults.allowSignup),
+    /** Sign-in attempts per email and client address within SIGN_IN_WINDOW before 429. */
+    SIGN_IN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(defaults.signInMaxAttempts),
+    /** How long the sign-in throttle counts attempts for. */
+    SIGN_IN_WINDOW: duration(`${defaults.signInWindowMs}ms`),
+    /** Replies one user may start per UTC day. */
+    CHAT_DAILY_LIMIT: z.coerce.number().int().min(1).default(defaults.chatDailyLimit),
+    /** Change-feed connections one user may hold open (per server instance). */
+    FEED_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(defaults.feedConnectionsPerUser),
     /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
     AI_BASE_URL: z.url().optional(),
     AI_API_KEY: z.string().optional(),
@@ -68,6 +109,22 @@ const envSchema = z
     FEED_READ_GAP_MS: milliseconds(defaults.readGapMs),
   })
   .superRefine((env, ctx) => {
+    const mode = env.AUTH ?? (isLoopbackHost(env.HOST) ? "local" : undefined);
+    if (mode !== "accounts" && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH"],
+        message: `must be "accounts" when HOST (${env.HOST}) is not a loopback address: a server on the network needs sign-in (AUTH=accounts)`,
+      });
+    }
+    if (mode === "accounts" && env.DATABASE_URL && !env.AUTH_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_SECRET"],
+        message:
+          "is required with DATABASE_URL in accounts mode: every instance must sign sessions with the same secret (at least 32 characters)",
+      });
+    }
     if (env.AI_BASE_URL && !env.AI_MODEL) {
       ctx.addIssue({
         code: "custom",
@@ -75,7 +132,7 @@ const envSchema = z
         message: "is required when AI_BASE_URL is set: the model to ask, e.g. AI_MODEL=llama3.2",
       });
     }
-    for (const name of ["MODEL_CHUNK_TIMEOUT", "MODEL_TIMEOUT"] as const) {
+    for (const name of ["MODEL_CHUNK_TIMEOUT", "MODEL_TIMEOUT", "SIGN_IN_WINDOW"] as const) {
       if (env[name] > MAX_TIMER_MS) {
         ctx.addIssue({ code: "custom", path: [name], message: "must be at most 24 days (a timer's limit)" });
       }
@@ -89,7 +146,7 @@ const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = z.infer<typeof envSchema> & { AUTH: AuthMode };
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const blankAsUnset = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
@@ -98,5 +155,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid environment:\n${problems.join("\n")}`);
   }
-  return result.data;
+  // Unset, AUTH follows HOST: the refinement above refused a network HOST without it.
+  return { ...result.data, AUTH: result.data.AUTH ?? "local" };
 }

@@ -5,8 +5,10 @@ import { createDb } from "@tandem/db/client";
 import { createApp } from "./app.ts";
 import { Assistant } from "./assistant/assistant.ts";
 import { chatModel } from "./assistant/model.ts";
+import { resolveAuthSecret } from "./auth/auth-secret.ts";
+import { AuthService } from "./auth/auth-service.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
-import { type Env, readEnv } from "./env.ts";
+import { type Env, isLoopbackHost, readEnv } from "./env.ts";
 import { FeedHub } from "./feed/hub.ts";
 import { describeError } from "./http/database-error.ts";
 import { redactUrl } from "./http/redact.ts";
@@ -49,12 +51,27 @@ const assistant = new Assistant(handle, {
   chunkTimeoutMs: env.MODEL_CHUNK_TIMEOUT,
   timeoutMs: env.MODEL_TIMEOUT,
   historyChars: env.MODEL_HISTORY_CHARS,
+  chatDailyLimit: env.CHAT_DAILY_LIMIT,
 });
 const interrupted = await assistant.recover();
 if (interrupted.length > 0) {
   console.log(`Marked ${interrupted.length} reply(s) left unfinished by a stopped server as interrupted.`);
 }
 assistant.startSweeper();
+
+const auth = new AuthService(handle.db, {
+  mode: env.AUTH,
+  secret: env.AUTH === "accounts" ? resolveAuthSecret(env.AUTH_SECRET, env.DATA_DIR) : undefined,
+  allowSignup: env.ALLOW_SIGNUP,
+  signIn: { maxAttempts: env.SIGN_IN_MAX_ATTEMPTS, windowMs: env.SIGN_IN_WINDOW },
+  publicUrl: env.PUBLIC_URL,
+});
+// Counts whose window has passed would restart anyway; dropping them keeps the table small.
+setInterval(() => {
+  auth.throttle
+    .sweep()
+    .catch((error) => console.error(`Sweeping sign-in counts failed: ${describeError(error)}`));
+}, env.SIGN_IN_WINDOW).unref();
 
 const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const hasWeb = existsSync(webRoot);
@@ -66,24 +83,23 @@ const app = createApp({
   webRoot: hasWeb ? webRoot : undefined,
   assistant,
   publicUrl: env.PUBLIC_URL,
+  auth,
+  feedConnectionsPerUser: env.FEED_MAX_CONNECTIONS_PER_USER,
 });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";
   const model = env.AI_BASE_URL
     ? `${env.AI_MODEL} at ${redactUrl(env.AI_BASE_URL)}`
     : "the offline assistant";
-  console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where}; replies by ${model})`);
-  if (!env.PUBLIC_URL && !isLoopback(env.HOST)) {
+  const who = env.AUTH === "accounts" ? "accounts: people sign in" : "local: no sign-in, one owner";
+  console.log(`Tandem is running at http://${env.HOST}:${info.port} (${where}; replies by ${model}; ${who})`);
+  if (!env.PUBLIC_URL && !isLoopbackHost(env.HOST)) {
     console.warn(
       `HOST=${env.HOST} serves other machines, but only loopback names (localhost, 127.0.0.1) are ` +
         "answered: set PUBLIC_URL to the address people open, e.g. PUBLIC_URL=http://192.168.1.20:3000 (docs/security.md).",
     );
   }
 });
-
-function isLoopback(host: string) {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
 
 let closing = false;
 function shutdown(signal: string) {

@@ -2,6 +2,7 @@ import type { Tx } from "@tandem/db/client";
 import { type MessageRow, messages } from "@tandem/db/schema";
 import type { MessagePart } from "@tandem/shared";
 import { eq } from "drizzle-orm";
+import { roleIn } from "./access.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
 import { isForeignKeyViolation } from "./http/database-error.ts";
 import { toMessage } from "./rows.ts";
@@ -11,7 +12,7 @@ import { sameJson } from "./same-json.ts";
 export interface NewMessage {
   id: string;
   projectId: string;
-  role: "user" | "system";
+  role: "user";
   content: string;
   parts: MessagePart[];
 }
@@ -19,12 +20,15 @@ export interface NewMessage {
 /**
  * Stores a client's message, idempotently on its client-made id: `created` when it is
  * new; the stored row when the same message was stored before (a retry of the same
- * send); 409 duplicate_id when the id holds a different message; 404 when the project
- * does not exist. One statement when it is new: the project's foreign key is the check.
+ * send); 409 duplicate_id when the id holds a different message (bare, without the
+ * stored row, when it is in a project `userId` may not see); 404 when the project does
+ * not exist. One statement when it is new: the project's foreign key is the check. The
+ * caller has checked that `userId` is a member of `message.projectId`.
  */
 export async function insertMessage(
   tx: Tx,
   message: NewMessage,
+  userId: string,
 ): Promise<{ created: boolean; row: MessageRow }> {
   let created: MessageRow | undefined;
   try {
@@ -40,6 +44,12 @@ export async function insertMessage(
   if (created) return { created: true, row: created };
 
   const [stored] = await tx.select().from(messages).where(eq(messages.id, message.id));
+  const visible =
+    stored !== undefined &&
+    (stored.projectId === message.projectId || (await roleIn(tx, stored.projectId, userId)) !== undefined);
+  if (!visible) {
+    throw new ApiError("duplicate_id", `The id ${message.id} is taken: send the message with a new id`);
+  }
   const same =
     stored &&
     stored.projectId === message.projectId &&

@@ -13,6 +13,18 @@ export const defaults = {
    * origin may write. Unset: only loopback hosts are served.
    */
   publicUrl: undefined as string | undefined,
+  /** Whether people may make accounts (AUTH=accounts). */
+  allowSignup: true,
+  /** Sign-in attempts per email and client address within the window before 429. */
+  signInMaxAttempts: 10,
+  /** The sign-in throttle's window. */
+  signInWindowMs: 15 * 60_000,
+  /** Replies one user may have being written at once (across instances). */
+  generationsPerUser: 2,
+  /** Replies one user may start per UTC day. */
+  chatDailyLimit: 200,
+  /** Change-feed connections one user may hold open on one instance. */
+  feedConnectionsPerUser: 20,
   /** The offline assistant's pace, per token. */
   tokenDelayMs: 20,
   /** How often a growing reply's text is written to its row. */

@@ -7,9 +7,13 @@ import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import { createApp } from "../src/app.ts";
 import { Assistant, type AssistantOptions } from "../src/assistant/assistant.ts";
+import type { AuthOptions } from "../src/auth/auth-service.ts";
 import { FeedHub, type FeedOptions } from "../src/feed/hub.ts";
 
 const serverUrl = process.env.DATABASE_URL || undefined;
+
+/** The cookie-signing secret of test servers in accounts mode. */
+export const TEST_AUTH_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
 /** PGlite always; Postgres too when DATABASE_URL names a server the tests may create databases on. */
 export const backends: readonly DbKind[] = serverUrl ? ["pglite", "postgres"] : ["pglite"];
@@ -75,11 +79,23 @@ export interface TestServer {
  * Gives the calling `describe` block a fresh, migrated database of `kind` and an app on it,
  * created before its first test and removed after its last. `assistant` configures the
  * app's assistant (a scripted model, short intervals); by default it is the offline one.
- * `feed` configures its change feed hub (short keep-alives, a small memory).
+ * `feed` configures its change feed hub (short keep-alives, a small memory). `auth`
+ * chooses the mode: local (the default: every request is the local owner's) or accounts
+ * (`TEST_AUTH_SECRET` unless given; sign people up with `signUp` from accounts.ts).
  */
 export function useTestServer(
   kind: DbKind,
-  { assistant: options, feed: feedOptions }: { assistant?: AssistantOptions; feed?: FeedOptions } = {},
+  {
+    assistant: options,
+    feed: feedOptions,
+    auth,
+    feedConnectionsPerUser,
+  }: {
+    assistant?: AssistantOptions;
+    feed?: FeedOptions;
+    auth?: AuthOptions;
+    feedConnectionsPerUser?: number;
+  } = {},
 ): TestServer {
   let database: TestDatabase | undefined;
   let handle: DbHandle | undefined;
@@ -92,7 +108,8 @@ export function useTestServer(
     handle = await openDb(database.env);
     feed = new FeedHub(handle, feedOptions);
     assistant = new Assistant(handle, { ...options, feed });
-    app = createApp({ db: handle, feed, assistant });
+    const authOptions = auth?.mode === "accounts" ? { secret: TEST_AUTH_SECRET, ...auth } : auth;
+    app = createApp({ db: handle, feed, assistant, auth: authOptions, feedConnectionsPerUser });
   });
 
   afterAll(async () => {

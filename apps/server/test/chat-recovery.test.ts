@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DbKind } from "@tandem/db/client";
 import { messages, runningProcesses } from "@tandem/db/schema";
+import { LOCAL_OWNER } from "@tandem/shared";
 import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { Assistant } from "../src/assistant/assistant.ts";
@@ -25,6 +26,7 @@ async function foreignReply(server: TestServer, { ageMs }: { ageMs: number }) {
   });
   await server.handle.db.insert(runningProcesses).values({
     id: randomUUID(),
+    userId: LOCAL_OWNER.id,
     projectId: project.id,
     messageId,
     model: "elsewhere",

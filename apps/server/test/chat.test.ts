@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { messages, runningProcesses } from "@tandem/db/schema";
-import { MESSAGE_CONTENT_MAX, type Message, messageSchema } from "@tandem/shared";
+import { LOCAL_OWNER, MESSAGE_CONTENT_MAX, type Message, messageSchema, textParts } from "@tandem/shared";
 import type { UIMessageChunk } from "ai";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
@@ -163,7 +163,14 @@ describe.each(backends)("chat on %s", (kind) => {
     test("the model is given the project's history from the database, oldest first", async () => {
       const project = await createProject(server);
       const other = await createProject(server);
-      await createMessage(server, project.id, { role: "system", content: "Be brief." });
+      // Clients may not post system messages; the server may hold them (project instructions).
+      await server.handle.db.insert(messages).values({
+        id: randomUUID(),
+        projectId: project.id,
+        role: "system",
+        content: "Be brief.",
+        parts: textParts("Be brief."),
+      });
       await createMessage(server, project.id, { content: "First question" });
       await createMessage(server, other.id, { content: "Not this project" });
       const first = script("[tokens:2]");
@@ -256,6 +263,7 @@ describe.each(backends)("chat on %s", (kind) => {
           .returning();
         await server.handle.db.insert(runningProcesses).values({
           id: randomUUID(),
+          userId: LOCAL_OWNER.id,
           projectId: project.id,
           messageId: message?.id ?? "",
           model: "test",

@@ -84,4 +84,70 @@ describe("the environment", () => {
   ])("a wrong value (%j) names its variable", (source, message) => {
     expect(() => readEnv(source)).toThrow(message);
   });
+
+  test("AUTH is local on a loopback HOST by default, with sign-up allowed and the default limits", () => {
+    expect(readEnv({})).toMatchObject({
+      AUTH: "local",
+      ALLOW_SIGNUP: true,
+      CHAT_DAILY_LIMIT: 200,
+      FEED_MAX_CONNECTIONS_PER_USER: 20,
+      SIGN_IN_MAX_ATTEMPTS: 10,
+      SIGN_IN_WINDOW: 900_000,
+    });
+    expect(readEnv({ HOST: "localhost" }).AUTH).toBe("local");
+    expect(readEnv({ HOST: "::1" }).AUTH).toBe("local");
+  });
+
+  test.each(["0.0.0.0", "192.168.1.20", "::"])(
+    "HOST=%s without AUTH=accounts refuses to start, naming AUTH",
+    (host) => {
+      expect(() => readEnv({ HOST: host })).toThrow(/AUTH: must be "accounts" when HOST/);
+      expect(() => readEnv({ HOST: host, AUTH: "local" })).toThrow(/AUTH: must be "accounts"/);
+      expect(readEnv({ HOST: host, AUTH: "accounts" }).AUTH).toBe("accounts");
+    },
+  );
+
+  test("AUTH takes only local or accounts", () => {
+    expect(() => readEnv({ AUTH: "none" })).toThrow(/AUTH: must be "local" or "accounts"/);
+  });
+
+  test("accounts mode on Postgres needs AUTH_SECRET (every instance signs with it); on PGlite it may be left out", () => {
+    const postgres = { AUTH: "accounts", DATABASE_URL: "postgres://db.internal/tandem" };
+    expect(() => readEnv(postgres)).toThrow(/AUTH_SECRET: is required with DATABASE_URL/);
+    expect(readEnv({ ...postgres, AUTH_SECRET: "s".repeat(32) }).AUTH_SECRET).toBe("s".repeat(32));
+    expect(readEnv({ AUTH: "accounts" }).AUTH_SECRET).toBeUndefined();
+    // Local mode signs nothing: no secret needed with Postgres either.
+    expect(readEnv({ DATABASE_URL: "postgres://db.internal/tandem" }).AUTH).toBe("local");
+  });
+
+  test("AUTH_SECRET shorter than 32 characters is refused", () => {
+    expect(() => readEnv({ AUTH: "accounts", AUTH_SECRET: "short" })).toThrow(
+      /AUTH_SECRET: must be at least 32/,
+    );
+  });
+
+  test.each([
+    ["false", false],
+    ["0", false],
+    ["no", false],
+    ["TRUE", true],
+    ["1", true],
+  ])("ALLOW_SIGNUP=%s is %s", (value, allowed) => {
+    expect(readEnv({ ALLOW_SIGNUP: value }).ALLOW_SIGNUP).toBe(allowed);
+  });
+
+  test("ALLOW_SIGNUP that is not a yes or no is refused", () => {
+    expect(() => readEnv({ ALLOW_SIGNUP: "maybe" })).toThrow(/ALLOW_SIGNUP: must be true or false/);
+  });
+
+  test("the limits take whole numbers of at least 1", () => {
+    expect(readEnv({ CHAT_DAILY_LIMIT: "5", FEED_MAX_CONNECTIONS_PER_USER: "3" })).toMatchObject({
+      CHAT_DAILY_LIMIT: 5,
+      FEED_MAX_CONNECTIONS_PER_USER: 3,
+    });
+    expect(() => readEnv({ CHAT_DAILY_LIMIT: "0" })).toThrow(/CHAT_DAILY_LIMIT/);
+    expect(() => readEnv({ FEED_MAX_CONNECTIONS_PER_USER: "-1" })).toThrow(/FEED_MAX_CONNECTIONS_PER_USER/);
+    expect(() => readEnv({ SIGN_IN_MAX_ATTEMPTS: "x" })).toThrow(/SIGN_IN_MAX_ATTEMPTS/);
+    expect(readEnv({ SIGN_IN_WINDOW: "1h" }).SIGN_IN_WINDOW).toBe(3_600_000);
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DbHandle, Tx } from "@tandem/db/client";
 import { changeLog, projects } from "@tandem/db/schema";
+import { LOCAL_OWNER } from "@tandem/shared";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { appendChanges, readChangesAfter, readHead } from "../src/feed/change-log.ts";
@@ -19,7 +20,10 @@ function gate() {
 
 /** A project row inserted in `tx` (its change is appended by the caller). */
 async function insertProject(tx: Tx, name: string) {
-  const [row] = await tx.insert(projects).values({ id: randomUUID(), name }).returning();
+  const [row] = await tx
+    .insert(projects)
+    .values({ id: randomUUID(), name, ownerId: LOCAL_OWNER.id })
+    .returning();
   if (!row) throw new Error("No row");
   return row;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { messages, projects } from "@tandem/db/schema";
-import { type Project, projectListSchema, projectSchema } from "@tandem/shared";
+import { LOCAL_OWNER, type Project, projectListSchema, projectSchema } from "@tandem/shared";
 import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { backends, useTestServer } from "./backends.ts";
@@ -20,9 +20,16 @@ describe.each(backends)("projects on %s", (kind) => {
     expect(answer.status).toBe(201);
     const project = projectSchema.parse(answer.body);
     expect(Object.keys(answer.body as object).sort()).toEqual(
-      ["createdAt", "id", "name", "status", "updatedAt", "version"].sort(),
+      ["createdAt", "id", "name", "ownerId", "status", "updatedAt", "version"].sort(),
     );
-    expect(project).toMatchObject({ id, name: "Launch plan", status: "active", version: 1 });
+    // AUTH=local: everything belongs to the local owner.
+    expect(project).toMatchObject({
+      id,
+      name: "Launch plan",
+      status: "active",
+      ownerId: LOCAL_OWNER.id,
+      version: 1,
+    });
     expect(project.updatedAt).toBe(project.createdAt);
     expect(await storedProject(id)).toMatchObject({ name: "Launch plan", status: "active", version: 1 });
   });

@@ -41,11 +41,14 @@ export type Message = z.infer<typeof messageSchema>;
 /** A page of messages, as `GET /api/projects/:id/messages` answers it. */
 export const messageListSchema = z.array(messageSchema);
 
-/** Assistant messages are written by the server's generation, never posted by a client. */
+/**
+ * Clients post only their own turns: assistant messages are written by the server's
+ * generation, and a `system` message would let any member steer the model for everyone.
+ */
 export const createMessageBodySchema = z.strictObject({
   id: idSchema,
   projectId: idSchema,
-  role: z._default(z.enum(["user", "system"]), "user"),
+  role: z._default(z.enum(["user"], { error: 'must be "user"' }), "user"),
   content: messageContentSchema,
   parts: z.optional(z.array(messagePartSchema)),
 });

@@ -20,6 +20,8 @@ export const projectSchema = z.object({
   id: idSchema,
   name: z.string(),
   status: projectStatusSchema,
+  /** The account that owns it: it alone deletes it and invites or removes members. */
+  ownerId: z.string(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
   version: versionSchema,

@@ -3,6 +3,7 @@ import type { DbHandle } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type ChatRequest, MESSAGE_CONTENT_MAX, textOfParts, textParts } from "@tandem/shared";
 import type { UIMessageChunk } from "ai";
+import { visibleMessage } from "../access.ts";
 import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { describeError } from "../http/database-error.ts";
@@ -14,6 +15,7 @@ import {
   beginChat,
   beginRetry,
   type EndStatus,
+  type GenerationRequester,
   interruptStale,
   type NewGeneration,
   notStreaming,
@@ -43,6 +45,10 @@ export interface AssistantSettings {
   chunkTimeoutMs: number;
   timeoutMs: number;
   historyChars: number;
+  /** Generations one user may have running at once (across instances). */
+  maxRunningPerUser: number;
+  /** Generations one user may start per UTC day (CHAT_DAILY_LIMIT). */
+  chatDailyLimit: number;
 }
 
 export interface AssistantOptions extends Partial<AssistantSettings> {
@@ -64,6 +70,8 @@ const defaultAssistantSettings: AssistantSettings = {
   chunkTimeoutMs: defaults.modelChunkTimeoutMs,
   timeoutMs: defaults.modelTimeoutMs,
   historyChars: defaults.modelHistoryChars,
+  maxRunningPerUser: defaults.generationsPerUser,
+  chatDailyLimit: defaults.chatDailyLimit,
 };
 
 /**
@@ -103,8 +111,12 @@ export class Assistant {
     return { model: this.model.modelId, instanceId: this.instanceId, staleMs: this.settings.staleMs };
   }
 
+  #requester(userId: string): GenerationRequester {
+    return { userId, maxRunning: this.settings.maxRunningPerUser, dailyLimit: this.settings.chatDailyLimit };
+  }
+
   /** POST /api/chat: stores the user's message and streams the reply (a retry streams the same reply). */
-  async chat(request: ChatRequest): Promise<ReadableStream<UIMessageChunk>> {
+  async chat(request: ChatRequest, userId: string): Promise<ReadableStream<UIMessageChunk>> {
     const { message } = request;
     const content = message.content ?? textOfParts(message.parts ?? []);
     if (content.length > MESSAGE_CONTENT_MAX) {
@@ -123,6 +135,7 @@ export class Assistant {
         parts: message.parts ?? textParts(content),
       },
       this.#owner,
+      this.#requester(userId),
     );
     if (begun.kind === "answered") return replyStream(this.#openExisting(begun.reply), { user: begun.user });
     const generation = this.#launch(begun);
@@ -130,23 +143,25 @@ export class Assistant {
   }
 
   /** POST /api/chat/:id/retry: writes an ended reply again, from the messages before it. */
-  async retry(messageId: string): Promise<ReadableStream<UIMessageChunk>> {
-    const generation = this.#launch(await beginRetry(this.#db, messageId, this.#owner));
+  async retry(messageId: string, userId: string): Promise<ReadableStream<UIMessageChunk>> {
+    const generation = this.#launch(
+      await beginRetry(this.#db, messageId, this.#owner, this.#requester(userId)),
+    );
     return replyStream((sink) => generation.follow(sink));
   }
 
   /** GET /api/chat/:id/stream: the reply so far and its live tail; undefined when it is not being written. */
-  async follow(messageId: string): Promise<ReadableStream<UIMessageChunk> | undefined> {
+  async follow(messageId: string, userId: string): Promise<ReadableStream<UIMessageChunk> | undefined> {
+    const row = await visibleMessage(this.#db, messageId, userId);
     const local = this.#running.get(messageId);
     if (local && !local.end) return replyStream((sink) => local.follow(sink));
-    const row = await readMessage(this.#db, messageId);
-    if (!row) throw notFound("Message", messageId);
     if (row.status !== "streaming") return undefined;
     return replyStream(this.#openExisting(row));
   }
 
   /** POST /api/chat/:id/stop: ends the reply wherever it is written; answers its final row. */
-  async stop(messageId: string): Promise<MessageRow> {
+  async stop(messageId: string, userId: string): Promise<MessageRow> {
+    const visible = await visibleMessage(this.#db, messageId, userId);
     const local = this.#running.get(messageId);
     if (local && !local.end) {
       local.stop("stop");
@@ -154,9 +169,7 @@ export class Assistant {
       if (!end.row) throw notFound("Message", messageId);
       return end.row;
     }
-    const row = await readMessage(this.#db, messageId);
-    if (!row) throw notFound("Message", messageId);
-    if (row.status !== "streaming") throw notStreaming(row);
+    if (visible.status !== "streaming") throw notStreaming(visible);
     return stopElsewhere(this.#db, messageId);
   }
 

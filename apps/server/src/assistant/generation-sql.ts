@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "@tandem/db/client";
-import { type MessageRow, messages, type RunningProcessRow, runningProcesses } from "@tandem/db/schema";
+import {
+  chatUsage,
+  type MessageRow,
+  messages,
+  type RunningProcessRow,
+  runningProcesses,
+} from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
 import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
+import { requireMember, visibleMessage } from "../access.ts";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { insertMessage } from "../insert-message.ts";
@@ -54,6 +61,15 @@ export interface GenerationOwner {
   staleMs: number;
 }
 
+/** Who asks for a generation, and how many they may have. */
+export interface GenerationRequester {
+  userId: string;
+  /** Generations one user may have running at once. */
+  maxRunning: number;
+  /** Generations one user may start per UTC day. */
+  dailyLimit: number;
+}
+
 export type BeginChatResult =
   | ({ kind: "started"; user: MessageRow } & NewGeneration)
   /** The user message was stored and answered before: this is a retry of the same request. */
@@ -63,15 +79,25 @@ export type BeginChatResult =
  * Stores the user's message (idempotent on its id), and unless it already has a reply,
  * creates the assistant message and its running process: all in one transaction.
  */
-export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promise<BeginChatResult> {
+export function beginChat(
+  db: Db,
+  turn: ChatTurn,
+  owner: GenerationOwner,
+  requester: GenerationRequester,
+): Promise<BeginChatResult> {
   return db.transaction(async (tx) => {
-    const { created, row: user } = await insertMessage(tx, {
-      id: turn.messageId,
-      projectId: turn.projectId,
-      role: "user",
-      content: turn.content,
-      parts: turn.parts,
-    });
+    await requireMember(tx, turn.projectId, requester.userId);
+    const { created, row: user } = await insertMessage(
+      tx,
+      {
+        id: turn.messageId,
+        projectId: turn.projectId,
+        role: "user",
+        content: turn.content,
+        parts: turn.parts,
+      },
+      requester.userId,
+    );
     const changes: Change[] = created ? messageChanges("upsert", [user]) : [];
     if (!created) {
       // The same turn again: answered already if the message after it is a reply.
@@ -85,6 +111,7 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
     }
 
     changes.push(...(await ensureNoGeneration(tx, turn.projectId, owner.staleMs)));
+    await chargeGeneration(tx, requester, owner.staleMs);
     const [reply] = await tx
       .insert(messages)
       .values({
@@ -99,7 +126,7 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
       })
       .returning();
     if (!reply) throw new Error("The assistant message was not created");
-    const process = await insertProcess(tx, reply, owner);
+    const process = await insertProcess(tx, reply, owner, requester.userId);
     await appendChanges(tx, [
       ...changes,
       ...messageChanges("upsert", [reply]),
@@ -110,10 +137,14 @@ export function beginChat(db: Db, turn: ChatTurn, owner: GenerationOwner): Promi
 }
 
 /** Resets an ended assistant message to an empty, streaming one with a new running process. */
-export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): Promise<NewGeneration> {
+export function beginRetry(
+  db: Db,
+  messageId: string,
+  owner: GenerationOwner,
+  requester: GenerationRequester,
+): Promise<NewGeneration> {
   return db.transaction(async (tx) => {
-    const [message] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
-    if (!message) throw notFound("Message", messageId);
+    const message = await visibleMessage(tx, messageId, requester.userId, { forUpdate: true });
     if (message.role !== "assistant") {
       throw new ApiError("invalid_input", `Message ${messageId} is not an assistant message`, {
         details: [
@@ -127,6 +158,7 @@ export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): P
       });
     }
     const interrupted = await ensureNoGeneration(tx, message.projectId, owner.staleMs);
+    await chargeGeneration(tx, requester, owner.staleMs);
     const [reply] = await tx
       .update(messages)
       .set({
@@ -140,7 +172,7 @@ export function beginRetry(db: Db, messageId: string, owner: GenerationOwner): P
       .where(eq(messages.id, messageId))
       .returning();
     if (!reply) throw notFound("Message", messageId);
-    const process = await insertProcess(tx, reply, owner);
+    const process = await insertProcess(tx, reply, owner, requester.userId);
     await appendChanges(tx, [
       ...interrupted,
       ...messageChanges("upsert", [reply]),
@@ -174,11 +206,55 @@ export function generationRunning(projectId: string, current?: MessageRow) {
   );
 }
 
-async function insertProcess(tx: Tx, reply: MessageRow, owner: GenerationOwner) {
+/**
+ * Counts a generation against the user's limits, in the transaction that starts it, so
+ * the limits hold across instances: the day's count is one upsert, whose row lock also
+ * makes the user's concurrent starts wait for each other while their running
+ * generations are counted. 429 generation_limit / daily_limit; the transaction then
+ * rolls back, count included.
+ */
+async function chargeGeneration(tx: Tx, requester: GenerationRequester, staleMs: number): Promise<void> {
+  const today = sql`(now() at time zone 'utc')::date`;
+  const [usage] = await tx
+    .insert(chatUsage)
+    .values({ userId: requester.userId, day: today, replies: 1 })
+    .onConflictDoUpdate({
+      target: [chatUsage.userId, chatUsage.day],
+      set: { replies: sql`${chatUsage.replies} + 1` },
+    })
+    .returning({
+      replies: chatUsage.replies,
+      secondsToMidnight: sql<string>`ceil(extract(epoch from (date_trunc('day', now() at time zone 'utc') + interval '1 day' - (now() at time zone 'utc'))))`,
+    });
+  const running = await tx.$count(
+    runningProcesses,
+    and(
+      eq(runningProcesses.userId, requester.userId),
+      eq(runningProcesses.status, "running"),
+      sql`${runningProcesses.heartbeatAt} >= now() - (${staleMs}::integer * interval '1 millisecond')`,
+    ),
+  );
+  if (running >= requester.maxRunning) {
+    throw new ApiError(
+      "generation_limit",
+      `You have ${running} replies being written already (at most ${requester.maxRunning} at once): wait for one to finish, or stop one`,
+    );
+  }
+  if (usage && usage.replies > requester.dailyLimit) {
+    throw new ApiError(
+      "daily_limit",
+      `You have had ${requester.dailyLimit} replies today, the most a day (UTC): more tomorrow`,
+      { retryAfterSeconds: Math.max(1, Number(usage.secondsToMidnight)) },
+    );
+  }
+}
+
+async function insertProcess(tx: Tx, reply: MessageRow, owner: GenerationOwner, userId: string) {
   const [process] = await tx
     .insert(runningProcesses)
     .values({
       id: randomUUID(),
+      userId,
       projectId: reply.projectId,
       messageId: reply.id,
       model: owner.model,

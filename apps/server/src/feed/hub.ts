@@ -60,6 +60,8 @@ export interface FeedWatcher {
 
 interface Subscriber {
   sink: FeedSink;
+  /** The user the connection reads for. */
+  userId: string | undefined;
   /** The last position sent to it. */
   cursor: bigint;
   /** Reading the log itself (false) or taking the hub's changes as they come (true). */
@@ -79,6 +81,8 @@ export class FeedHub {
   readonly #handle: DbHandle;
   readonly #logger: Pick<Console, "log" | "warn" | "error">;
   readonly #subscribers = new Set<Subscriber>();
+  /** Open connections per user, for the per-user limit. */
+  readonly #perUser = new Map<string, number>();
   readonly #watchers = new Set<FeedWatcher>();
   /** The last position read and handed out. */
   #horizon = 0n;
@@ -175,18 +179,34 @@ export class FeedHub {
     return { position: since, reset: false };
   }
 
-  /** Sends `sink` every change after `after`, in order, until closed. Call after `resolve`. */
-  subscribe(after: bigint, sink: FeedSink): { close(): void } {
+  /**
+   * Sends `sink` every change after `after`, in order, until closed. Call after `resolve`.
+   * `userId`: whose connection it is (counted by `connectionsOf`).
+   */
+  subscribe(after: bigint, sink: FeedSink, userId?: string): { close(): void } {
     if (!this.#starting) throw new Error("The feed hub is not started");
-    const subscriber: Subscriber = { sink, cursor: after, live: false, closed: false };
+    const subscriber: Subscriber = { sink, userId, cursor: after, live: false, closed: false };
     this.#subscribers.add(subscriber);
+    if (userId !== undefined) this.#perUser.set(userId, (this.#perUser.get(userId) ?? 0) + 1);
     void this.#catchUp(subscriber);
+    let released = false;
     return {
       close: () => {
         subscriber.closed = true;
         this.#subscribers.delete(subscriber);
+        // Counted until the connection closes, even when the hub ended it first.
+        if (released || userId === undefined) return;
+        released = true;
+        const left = (this.#perUser.get(userId) ?? 1) - 1;
+        if (left > 0) this.#perUser.set(userId, left);
+        else this.#perUser.delete(userId);
       },
     };
+  }
+
+  /** The feed connections `userId` has open on this instance. */
+  connectionsOf(userId: string): number {
+    return this.#perUser.get(userId) ?? 0;
   }
 
   /** Every change read from now on, until the returned function is called. */

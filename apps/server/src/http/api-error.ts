@@ -5,13 +5,20 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[] | undefined;
   readonly current: unknown;
+  /** How long a client should wait before asking again (a 429's `Retry-After`, in seconds). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, extra: { details?: ErrorDetail[]; current?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: { details?: ErrorDetail[]; current?: unknown; retryAfterSeconds?: number } = {},
+  ) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.details = extra.details;
     this.current = extra.current;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
   }
 
   get status() {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { joinFrames, KEEP_ALIVE_FRAME, positionFrame } from "../feed/frames.ts";
 import type { FeedHub } from "../feed/hub.ts";
 import { ApiError } from "../http/api-error.ts";
+import type { AppEnv } from "../http/caller.ts";
 import { issueDetails, queryParams } from "../http/validate.ts";
 
 const POSITION_MAX = 9_223_372_036_854_775_807n;
@@ -25,12 +26,22 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
  * change after the asked position (`Last-Event-ID`, else `?since`, else the head), each
  * with its position as the SSE `id`; `reset` when the log no longer reaches back there.
  */
-export const changeRoutes = (feed: FeedHub) =>
-  new Hono().get("/", queryParams(changesQuerySchema), async (c) => {
+export const changeRoutes = (feed: FeedHub, maxConnectionsPerUser: number) =>
+  new Hono<AppEnv>().get("/", queryParams(changesQuerySchema), async (c) => {
     const since = lastEventId(c.req.header("last-event-id")) ?? c.req.valid("query").since;
     // A HEAD answer has no body to read or cancel: it must not hold a subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
     const start = await feed.resolve(since);
+    const userId = c.var.caller.user.id;
+    // Checked and taken with nothing awaited in between (the stream subscribes in its
+    // constructor), so concurrent connects cannot both take the last place.
+    if (feed.connectionsOf(userId) >= maxConnectionsPerUser) {
+      throw new ApiError(
+        "feed_limit",
+        `You have ${maxConnectionsPerUser} change-feed connections open already: close a tab or window`,
+        { retryAfterSeconds: 5 },
+      );
+    }
     let cleanup = () => {};
 
     const body = new ReadableStream<Uint8Array>(
@@ -60,11 +71,15 @@ export const changeRoutes = (feed: FeedHub) =>
           };
           write(positionFrame(FEED_READY_EVENT, start.position));
           if (start.reset) write(positionFrame(FEED_RESET_EVENT, start.position));
-          const subscription = feed.subscribe(start.position, {
-            change: (change) => write(change.frame),
-            reset: (position) => write(positionFrame(FEED_RESET_EVENT, position)),
-            end: close,
-          });
+          const subscription = feed.subscribe(
+            start.position,
+            {
+              change: (change) => write(change.frame),
+              reset: (position) => write(positionFrame(FEED_RESET_EVENT, position)),
+              end: close,
+            },
+            userId,
+          );
           const keepAlive = setInterval(() => write(KEEP_ALIVE_FRAME), feed.settings.keepAliveMs);
           cleanup = () => {
             open = false;

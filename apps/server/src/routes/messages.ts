@@ -1,5 +1,5 @@
 import type { Db } from "@tandem/db/client";
-import { type MessageRow, messages, projects, runningProcesses } from "@tandem/db/schema";
+import { type MessageRow, messages, runningProcesses } from "@tandem/db/schema";
 import {
   createMessageBodySchema,
   FEED_POSITION_HEADER,
@@ -11,8 +11,10 @@ import {
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { requireMember, visibleMessage } from "../access.ts";
 import { appendChanges, messageChanges, processChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
 import { insertMessage } from "../insert-message.ts";
@@ -24,17 +26,15 @@ const idParam = z.object({ id: idSchema });
 const position = sql`(${messages.createdAt}, ${messages.id})`;
 const positionOf = (id: string) => sql`(select m.created_at, m.id from ${messages} m where m.id = ${id})`;
 
+/** The messages of the projects the caller is a member of; any member may write and edit them. */
 export const messageRoutes = (db: Db) =>
-  new Hono()
+  new Hono<AppEnv>()
     .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
       const { id: projectId } = c.req.valid("param");
       const query = c.req.valid("query");
+      const userId = c.var.caller.user.id;
       const { rows, head } = await db.transaction(async (tx) => {
-        const [project] = await tx
-          .select({ id: projects.id })
-          .from(projects)
-          .where(eq(projects.id, projectId));
-        if (!project) throw notFound("Project", projectId);
+        await requireMember(tx, projectId, userId);
 
         for (const name of ["after", "before", "around"] as const) {
           const cursor = query[name];
@@ -91,11 +91,14 @@ export const messageRoutes = (db: Db) =>
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
+      const userId = c.var.caller.user.id;
       return db.transaction(async (tx) => {
-        const { created, row } = await insertMessage(tx, {
-          ...body,
-          parts: body.parts ?? textParts(body.content),
-        });
+        await requireMember(tx, body.projectId, userId);
+        const { created, row } = await insertMessage(
+          tx,
+          { ...body, parts: body.parts ?? textParts(body.content) },
+          userId,
+        );
         if (!created) return c.json(toMessage(row), 200);
         withPosition(c, await appendChanges(tx, messageChanges("upsert", [row])));
         return c.json(toMessage(row), 201);
@@ -106,8 +109,7 @@ export const messageRoutes = (db: Db) =>
       const { id } = c.req.valid("param");
       const { version, content, parts } = c.req.valid("json");
       return db.transaction(async (tx) => {
-        const [current] = await tx.select().from(messages).where(eq(messages.id, id)).for("update");
-        if (!current) throw notFound("Message", id);
+        const current = await visibleMessage(tx, id, c.var.caller.user.id, { forUpdate: true });
         if (current.version !== version) {
           throw new ApiError(
             "version_conflict",
@@ -139,6 +141,7 @@ export const messageRoutes = (db: Db) =>
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return db.transaction(async (tx) => {
+        await visibleMessage(tx, id, c.var.caller.user.id, { forUpdate: true });
         // A reply's running process goes with it; deleted by name, so the feed tells of it.
         const processes = await tx
           .delete(runningProcesses)

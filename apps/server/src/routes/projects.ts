@@ -1,5 +1,5 @@
 import type { Db } from "@tandem/db/client";
-import { projects } from "@tandem/db/schema";
+import { projectMembers, projects } from "@tandem/db/schema";
 import {
   createProjectBodySchema,
   FEED_POSITION_HEADER,
@@ -9,19 +9,29 @@ import {
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { requireMember, requireOwner, roleIn } from "../access.ts";
 import { appendChanges, projectChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams } from "../http/validate.ts";
 import { toProject } from "../rows.ts";
 
 const idParam = z.object({ id: idSchema });
 
+/** The projects the caller is a member of; only the owner deletes one (members rename and archive). */
 export const projectRoutes = (db: Db) =>
-  new Hono()
+  new Hono<AppEnv>()
     .get("/", async (c) => {
+      const userId = c.var.caller.user.id;
       const { rows, head } = await db.transaction(async (tx) => {
-        const rows = await tx.select().from(projects).orderBy(asc(projects.createdAt), asc(projects.id));
+        const rows = await tx
+          .select({ project: projects })
+          .from(projectMembers)
+          .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+          .where(eq(projectMembers.userId, userId))
+          .orderBy(asc(projects.createdAt), asc(projects.id))
+          .then((found) => found.map((row) => row.project));
         return { rows, head: await readHead(tx) };
       }, SNAPSHOT);
       c.header(FEED_POSITION_HEADER, String(head));
@@ -30,17 +40,23 @@ export const projectRoutes = (db: Db) =>
 
     .post("/", jsonBody(createProjectBodySchema), async (c) => {
       const body = c.req.valid("json");
+      const userId = c.var.caller.user.id;
       return db.transaction(async (tx) => {
         const [created] = await tx
           .insert(projects)
-          .values({ id: body.id, name: body.name, status: body.status ?? "active" })
+          .values({ id: body.id, name: body.name, status: body.status ?? "active", ownerId: userId })
           .onConflictDoNothing({ target: projects.id })
           .returning();
         if (created) {
+          await tx.insert(projectMembers).values({ projectId: created.id, userId, role: "owner" });
           withPosition(c, await appendChanges(tx, projectChanges("upsert", [created])));
           return c.json(toProject(created), 201);
         }
 
+        // The id is taken. Someone else's project is not described at all: a bare 409.
+        if (!(await roleIn(tx, body.id, userId))) {
+          throw new ApiError("duplicate_id", `The id ${body.id} is taken: make the project with a new id`);
+        }
         // The same id again: a retry of the same create answers the stored row.
         const [stored] = await tx.select().from(projects).where(eq(projects.id, body.id));
         if (stored && stored.name === body.name && stored.status === (body.status ?? "active")) {
@@ -56,6 +72,7 @@ export const projectRoutes = (db: Db) =>
       const { id } = c.req.valid("param");
       const { version, ...changes } = c.req.valid("json");
       return db.transaction(async (tx) => {
+        await requireMember(tx, id, c.var.caller.user.id);
         const [updated] = await tx
           .update(projects)
           .set({ ...changes, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
@@ -79,6 +96,7 @@ export const projectRoutes = (db: Db) =>
     .delete("/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return db.transaction(async (tx) => {
+        await requireOwner(tx, id, c.var.caller.user.id, "delete it");
         // Its messages and running processes go with it (ON DELETE CASCADE), and its one
         // delete event stands for them all: a reader drops the project's messages with it,
         // so the log grows by one entry whatever the project's size.

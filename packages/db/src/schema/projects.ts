@@ -1,6 +1,7 @@
 import { projectStatuses } from "@tandem/shared";
 import { check, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { oneOf } from "./one-of.ts";
+import { users } from "./users.ts";
 
 export const projects = pgTable(
   "projects",
@@ -8,6 +9,9 @@ export const projects = pgTable(
     id: uuid().primaryKey(),
     name: text().notNull(),
     status: text({ enum: projectStatuses }).notNull().default("active"),
+    ownerId: uuid("owner_id")
+      .notNull()
+      .references(() => users.id),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     version: integer().notNull().default(1),

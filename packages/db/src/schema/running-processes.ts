@@ -4,6 +4,7 @@ import { check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from
 import { messages } from "./messages.ts";
 import { oneOf } from "./one-of.ts";
 import { projects } from "./projects.ts";
+import { users } from "./users.ts";
 
 /** The partial unique index that allows one running generation per project. */
 export const ONE_RUNNING_PER_PROJECT = "running_processes_one_running_per_project";
@@ -19,6 +20,10 @@ export const runningProcesses = pgTable(
     messageId: uuid("message_id")
       .notNull()
       .references(() => messages.id, { onDelete: "cascade" }),
+    /** Who asked for it: the per-user limits count these. */
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     status: text({ enum: runningProcessStatuses }).notNull().default("running"),
     model: text().notNull(),
     instanceId: text("instance_id").notNull(),
@@ -31,6 +36,8 @@ export const runningProcesses = pgTable(
   (table) => [
     index("running_processes_project_status_idx").on(table.projectId, table.status),
     index("running_processes_message_idx").on(table.messageId),
+    // A user's running generations, counted before another starts.
+    index("running_processes_user_running_idx").on(table.userId).where(sql`${table.status} = 'running'`),
     // One generation at a time per project, enforced by the database against racing requests.
     uniqueIndex(ONE_RUNNING_PER_PROJECT).on(table.projectId).where(sql`${table.status} = 'running'`),
     // The sweeper looks for running processes with an old heartbeat every few seconds.

@@ -1,4 +1,4 @@
-import type { Project } from "@tandem/shared";
+import { LOCAL_OWNER, type Project } from "@tandem/shared";
 import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
 import { newId } from "../../lib/ids.ts";
@@ -7,7 +7,16 @@ import { newId } from "../../lib/ids.ts";
 export function createProject(name: string): string {
   const now = new Date().toISOString();
   const id = newId();
-  projectsCollection.insert({ id, name, status: "active", createdAt: now, updatedAt: now, version: 1 });
+  // The maker owns it; the server's answer (written back by the outbox) carries the real owner.
+  projectsCollection.insert({
+    id,
+    name,
+    status: "active",
+    ownerId: LOCAL_OWNER.id,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  });
   return id;
 }
 
