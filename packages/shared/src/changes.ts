@@ -1,4 +1,5 @@
 import { z } from "zod/mini";
+import { memberSchema } from "./accounts.ts";
 import { idSchema } from "./ids.ts";
 import { messageSchema } from "./messages.ts";
 import { projectSchema } from "./projects.ts";
@@ -54,21 +55,6 @@ export type FeedPosition = z.infer<typeof feedPositionSchema>;
 
 /** Header on snapshot answers (lists): the feed position the snapshot is consistent with. */
 export const FEED_POSITION_HEADER = "x-feed-position";
-
-/** A member's role in a project: the owner deletes, invites and removes; members chat and rename. */
-export const memberRoles = ["owner", "member"] as const;
-export const memberRoleSchema = z.enum(memberRoles);
-export type MemberRole = z.infer<typeof memberRoleSchema>;
-
-/** A project's member, as `GET /api/projects/:id/members` answers them. */
-export const memberSchema = z.object({
-  userId: z.string(),
-  email: z.string(),
-  name: z.string(),
-  role: memberRoleSchema,
-});
-export type Member = z.infer<typeof memberSchema>;
-export const memberListSchema = z.array(memberSchema);
 
 /**
  * A membership changed (`id` is `<projectId>:<userId>`): sent to the project's members,

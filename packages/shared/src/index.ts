@@ -7,4 +7,3 @@ export * from "./limits.ts";
 export * from "./messages.ts";
 export * from "./projects.ts";
 export * from "./running-processes.ts";
-export * from "./session.ts";

@@ -1,3 +1,5 @@
+import { LOCAL_OWNER } from "@tandem/shared";
+
 /**
  * The names of this browser's local stores that hold a user's own work: the replica,
  * the outbox, the failed writes, the drafts, and the channels and locks the tabs share
@@ -8,9 +10,9 @@
  * The user is set once at start, before any store opens (`setStorageUser`); a different
  * user means a new page load.
  */
-export const LOCAL_OWNER_ID = "00000000-0000-4000-8000-000000000001";
+export const LOCAL_OWNER_ID = LOCAL_OWNER.id;
 
-let userId = LOCAL_OWNER_ID;
+let userId: string = LOCAL_OWNER_ID;
 
 export function setStorageUser(id: string): void {
   userId = id;
