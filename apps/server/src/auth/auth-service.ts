@@ -89,11 +89,11 @@ export class AuthService {
    */
   async session(request: Request): Promise<{ user: SessionUser | undefined; setCookie: string[] }> {
     if (!this.#better) return { user: { ...LOCAL_OWNER }, setCookie: [] };
-    const { headers: answer, response } = await this.#better.api.getSession({
-      headers: request.headers,
-      request,
-      returnHeaders: true,
-    });
+    // better-auth finds its base URL (allowedHosts) from the Host header, which a request
+    // made in-process (app.request) carries only in its URL.
+    const headers = new Headers(request.headers);
+    if (!headers.has("host")) headers.set("host", new URL(request.url).host);
+    const { headers: answer, response } = await this.#better.api.getSession({ headers, returnHeaders: true });
     const user = response?.user;
     return {
       user: user ? { id: user.id, name: user.name, email: user.email } : undefined,
