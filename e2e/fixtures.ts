@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type APIResponse,
   type Browser,
   type BrowserContext,
   test as base,
@@ -501,6 +502,12 @@ export interface Person {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly app: TandemApp;
+  /**
+   * A JSON POST as this person (their browser's cookies, this server as the Origin).
+   * Each on a connection of its own: a kept-alive one the server closes after its idle
+   * timeout can be reset under the next request.
+   */
+  post(path: string, data?: unknown): Promise<APIResponse>;
 }
 
 /** The accounts-mode server of a worker, and the people a test makes on it. */
@@ -525,19 +532,23 @@ export class AccountsServer {
     await watchContentSecurityPolicy(context);
     const page = await context.newPage();
     const tag = randomUUID().slice(0, 8);
-    const person = {
+    const origin = this.baseURL;
+    const person: Person = {
       name: `${label} ${tag}`,
       email: `${label.toLowerCase()}-${tag}@example.test`,
       password: `secret-${randomUUID()}`,
       context,
       page,
       app: new TandemApp(page),
+      // The context's own request client: cookies (a session) land in the person's browser.
+      post: (path, data = {}) =>
+        context.request.post(path, { data, headers: { origin, connection: "close" } }),
     };
     if (signedUp) {
-      // The context's own request client: the session cookie lands in the person's browser.
-      const res = await context.request.post("/api/auth/sign-up/email", {
-        data: { name: person.name, email: person.email, password: person.password },
-        headers: { origin: this.baseURL },
+      const res = await person.post("/api/auth/sign-up/email", {
+        name: person.name,
+        email: person.email,
+        password: person.password,
       });
       expect(res.status(), await res.text()).toBe(200);
     }
