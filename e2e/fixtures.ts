@@ -308,6 +308,11 @@ export class ApiRoute {
 
 /** What a test may wait for a server it starts to answer /api/health, and to stop. */
 const SERVER_START_MS = 60_000;
+/**
+ * A worker's accounts server starts while the suite is under way, beside the other
+ * worker's: on a loaded machine (two cores, other runs beside) that took over a minute.
+ */
+const WORKER_SERVER_START_MS = 150_000;
 const SERVER_STOP_MS = 15_000;
 
 interface TestFixtures {
@@ -375,12 +380,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       // Beside the suite's server (APP_PORT) and the own servers of single tests (APP_PORT + 50…).
       const port = APP_PORT + 10 + workerInfo.parallelIndex;
       const { env, drop } = await accountsEnv(sql);
-      const server = await spawnServer(port, env);
+      const server = await spawnServer(port, env, WORKER_SERVER_START_MS);
       await use(`http://127.0.0.1:${port}`);
       await server.stop();
       await drop();
     },
-    { scope: "worker", timeout: SERVER_START_MS + SERVER_STOP_MS },
+    { scope: "worker", timeout: WORKER_SERVER_START_MS + SERVER_STOP_MS },
   ],
   accounts: async ({ accountsServerURL, browser }, use) => {
     const contexts: BrowserContext[] = [];
@@ -429,11 +434,17 @@ export async function startOwnServer(
 async function spawnServer(
   port: number,
   env: Record<string, string>,
+  startMs = SERVER_START_MS,
 ): Promise<{ stop: () => Promise<void> }> {
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
     env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // The end of its error output, to say why a server that never answered did not.
+  let errors = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-4000);
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const stop = async () => {
@@ -450,14 +461,15 @@ async function spawnServer(
       .poll(
         async () => {
           if (child.exitCode !== null)
-            throw new Error(`The server on port ${port} exited (${child.exitCode})`);
+            throw new Error(`The server on port ${port} exited (${child.exitCode}): ${errors}`);
           return (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status;
         },
-        { timeout: SERVER_START_MS },
+        { timeout: startMs, message: `The server on port ${port} answers /api/health` },
       )
       .toBe(200);
   } catch (error) {
     await stop();
+    if (errors) console.error(`The server on port ${port} wrote:\n${errors}`);
     throw error;
   }
   return { stop };

@@ -11,6 +11,8 @@ interface Props {
 /** Signed out (AUTH=accounts): the sign-in form, and the sign-up form one button away. */
 export function SignInScreen({ allowSignup, returning }: Props) {
   const [form, setForm] = useState<"sign-in" | "sign-up">("sign-in");
+  // Kept across the switch: whoever typed their email in one form finds it in the other.
+  const [email, setEmail] = useState(returning?.email ?? "");
   return (
     <main className="auth">
       <div className="auth-card">
@@ -19,18 +21,33 @@ export function SignInScreen({ allowSignup, returning }: Props) {
           Tandem
         </div>
         {form === "sign-in" ? (
-          <SignInForm returning={returning} onSwitch={() => setForm("sign-up")} />
+          <SignInForm
+            returning={returning !== undefined}
+            email={email}
+            setEmail={setEmail}
+            onSwitch={() => setForm("sign-up")}
+          />
         ) : (
-          <SignUpForm allowSignup={allowSignup} onSwitch={() => setForm("sign-in")} />
+          <SignUpForm
+            allowSignup={allowSignup}
+            email={email}
+            setEmail={setEmail}
+            onSwitch={() => setForm("sign-in")}
+          />
         )}
       </div>
     </main>
   );
 }
 
-function SignInForm({ returning, onSwitch }: { returning: Props["returning"]; onSwitch: () => void }) {
+interface EmailField {
+  email: string;
+  setEmail: (email: string) => void;
+  onSwitch: () => void;
+}
+
+function SignInForm({ returning, email, setEmail, onSwitch }: EmailField & { returning: boolean }) {
   const ids = useId();
-  const [email, setEmail] = useState(returning?.email ?? "");
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useSubmit(() => signIn(email.trim(), password), signInError);
 
@@ -76,10 +93,9 @@ function SignInForm({ returning, onSwitch }: { returning: Props["returning"]; on
   );
 }
 
-function SignUpForm({ allowSignup, onSwitch }: { allowSignup: boolean; onSwitch: () => void }) {
+function SignUpForm({ allowSignup, email, setEmail, onSwitch }: EmailField & { allowSignup: boolean }) {
   const ids = useId();
   const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useSubmit(() => signUp(name.trim(), email.trim(), password), signUpError);
 
