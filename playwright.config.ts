@@ -72,6 +72,11 @@ export default defineConfig({
         HOST: "127.0.0.1",
         AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
         AI_MODEL: "scripted",
+        // Every spec runs as the one local owner, on two workers, and replies outlive the
+        // tests that start them; the per-user limits have specs of their own.
+        CHAT_MAX_RUNNING: "1000",
+        CHAT_DAILY_LIMIT: "1000000",
+        FEED_MAX_CONNECTIONS_PER_USER: "1000",
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
       },
     },

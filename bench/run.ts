@@ -16,6 +16,7 @@ import { crossProject } from "./cases/cross-project.ts";
 import { feedFanOut } from "./cases/feed-fan-out.ts";
 import { scaling } from "./cases/scaling.ts";
 import { sendToPaint } from "./cases/send-to-paint.ts";
+import { sessionOverhead } from "./cases/session-overhead.ts";
 import { tabToTab } from "./cases/tab-to-tab.ts";
 import { tokenToPaint } from "./cases/token-to-paint.ts";
 import { writeAmplification } from "./cases/write-amplification.ts";
@@ -40,6 +41,7 @@ const cases: BenchCase[] = [
   writeAmplification,
   feedFanOut,
   apiThroughput,
+  sessionOverhead,
 ];
 
 const quick = process.argv.includes("--quick");

@@ -33,9 +33,12 @@ export { expect };
 export class Api {
   private readonly client: ReturnType<typeof hc<ApiType>>;
 
-  constructor(baseURL: string) {
+  /** `cookie`: a session cookie (`name=value`), for a server in AUTH=accounts. */
+  constructor(baseURL: string, cookie?: string) {
     // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
-    this.client = hc<ApiType>(`${baseURL}/api`, { headers: { origin: baseURL } });
+    const headers: Record<string, string> = { origin: baseURL };
+    if (cookie) headers.cookie = cookie;
+    this.client = hc<ApiType>(`${baseURL}/api`, { headers });
   }
 
   async createProject(name: string): Promise<Project> {
@@ -376,14 +379,22 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(sql ? postgresStore(sql) : apiStore(api));
   },
   accountsServerURL: [
-    async ({ sql }, use, workerInfo) => {
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixture's dependencies from this pattern.
+    async ({}, use, workerInfo) => {
       // Beside the suite's server (APP_PORT) and the own servers of single tests (APP_PORT + 50…).
       const port = APP_PORT + 10 + workerInfo.parallelIndex;
-      const { env, drop } = await accountsEnv(sql);
-      const server = await spawnServer(port, env, WORKER_SERVER_START_MS);
+      const database = await accountsDatabase();
+      const server = await spawnServer(
+        port,
+        { ...accountsServerEnv, ...database.env, AUTH: "accounts" },
+        WORKER_SERVER_START_MS,
+      ).catch(async (error: unknown) => {
+        await database.drop();
+        throw error;
+      });
       await use(`http://127.0.0.1:${port}`);
       await server.stop();
-      await drop();
+      await database.drop();
     },
     { scope: "worker", timeout: WORKER_SERVER_START_MS + SERVER_STOP_MS },
   ],
@@ -438,7 +449,16 @@ async function spawnServer(
 ): Promise<{ stop: () => Promise<void> }> {
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
-    env: { ...process.env, ...env, ...(dataDir ? { DATA_DIR: dataDir } : {}), PORT: String(port) },
+    env: {
+      ...process.env,
+      // As the suite's server (playwright.config.ts): specs share the local owner.
+      CHAT_MAX_RUNNING: "1000",
+      CHAT_DAILY_LIMIT: "1000000",
+      FEED_MAX_CONNECTIONS_PER_USER: "1000",
+      ...env,
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      PORT: String(port),
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   // The end of its error output, to say why a server that never answered did not.
@@ -475,33 +495,59 @@ async function spawnServer(
   return { stop };
 }
 
+/** The password of every account the e2e helpers make. */
+export const E2E_PASSWORD = "correct horse battery staple";
+
+/** A server in AUTH=accounts, besides its database. */
+const accountsServerEnv = {
+  HOST: "127.0.0.1",
+  AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
+  AI_MODEL: "scripted",
+};
+
 /**
- * The environment of a server in `AUTH=accounts` with a database of its own (a fresh
- * PGlite directory, or a new Postgres database beside the suite's: the first account
- * made would otherwise take over the local owner's projects the other specs use).
- * Answers the environment and what removes the database afterwards.
+ * A database of an accounts server's own: a fresh PGlite directory, or with DATABASE_URL
+ * a fresh database on that Postgres. Never the suite's database: its first sign-up would
+ * take over the local owner's projects, which the suite's local-mode server is using.
+ * Answers the server's environment for it, and what drops it afterwards.
  */
-export async function accountsEnv(
-  sql: postgres.Sql | undefined,
-  extra: Record<string, string> = {},
-): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
-  const common = {
-    AUTH: "accounts",
-    HOST: "127.0.0.1",
-    AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
-    AI_MODEL: "scripted",
-    ...extra,
-  };
-  const url = process.env.DATABASE_URL;
-  if (!sql || !url) return { env: { ...common, DATABASE_URL: "", DATA_DIR: "fresh" }, drop: async () => {} };
-  const database = `tandem_e2e_accounts_${randomUUID().replaceAll("-", "")}`;
-  await sql.unsafe(`create database ${database}`);
-  const own = new URL(url);
-  own.pathname = `/${database}`;
+async function accountsDatabase(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return { env: { DATABASE_URL: "", DATA_DIR: "fresh" }, drop: async () => {} };
+  const name = `tandem_e2e_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin`create database ${admin(name)}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
   return {
-    env: { ...common, DATABASE_URL: own.toString(), AUTH_SECRET: randomUUID() + randomUUID() },
+    env: { DATABASE_URL: url.href, AUTH_SECRET: "e2e-secret-that-is-at-least-32-characters" },
     drop: async () => {
-      await sql.unsafe(`drop database if exists ${database} with (force)`);
+      await admin`drop database if exists ${admin(name)} with (force)`;
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/** A server of a test's own in AUTH=accounts on `port`, on a database of its own (see accountsDatabase). */
+export async function startAccountsServer(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const database = await accountsDatabase();
+  const server = await startOwnServer(port, {
+    ...accountsServerEnv,
+    ...database.env,
+    ...env,
+    AUTH: "accounts",
+  }).catch(async (error) => {
+    await database.drop();
+    throw error;
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await server.stop();
+      await database.drop();
     },
   };
 }
@@ -590,4 +636,28 @@ async function watchContentSecurityPolicy(context: BrowserContext): Promise<stri
     }
   });
   return refused;
+}
+
+/**
+ * Makes an account on a server in AUTH=accounts through its API (not the UI) and answers
+ * its session cookie (`name=value`, for `new Api(url, cookie)`) and its user. A fresh
+ * email unless given.
+ */
+export async function signUpByApi(
+  baseURL: string,
+  { name = "Someone", email = `${name.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com` } = {},
+): Promise<{ cookie: string; user: { id: string; name: string; email: string } }> {
+  const response = await fetch(`${baseURL}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { origin: baseURL, "content-type": "application/json" },
+    body: JSON.stringify({ name, email, password: E2E_PASSWORD }),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0] ?? "")
+    .find((pair) => pair.includes("session_token=") && !pair.endsWith("="));
+  if (!cookie) throw new Error("The sign-up answer set no session cookie");
+  const { user } = (await response.json()) as { user: { id: string; name: string; email: string } };
+  return { cookie, user: { id: user.id, name: user.name, email: user.email } };
 }

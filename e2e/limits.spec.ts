@@ -18,7 +18,7 @@ function ownServer(port: number, env: Record<string, string> = {}) {
 }
 
 test("past the daily limit a message is not sent, and the chat says why", async ({ page }) => {
-  const port = APP_PORT + 70;
+  const port = APP_PORT + 72;
   const server = await ownServer(port, { CHAT_DAILY_LIMIT: "1" });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -43,8 +43,8 @@ test("a third reply at once waits for one of the two running, says so, then goes
   page,
 }) => {
   const { timeout } = expectsLongReply();
-  const port = APP_PORT + 71;
-  const server = await ownServer(port);
+  const port = APP_PORT + 73;
+  const server = await ownServer(port, { CHAT_MAX_RUNNING: "2" });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);
     const app = new TandemApp(page);

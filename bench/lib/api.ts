@@ -7,9 +7,15 @@ import { hc } from "hono/client";
 export class Api {
   readonly client: ReturnType<typeof hc<ApiType>>;
 
-  constructor(readonly url: string) {
+  /** `cookie`: a session cookie (`name=value`), for a server in AUTH=accounts. */
+  constructor(
+    readonly url: string,
+    cookie?: string,
+  ) {
     // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
-    this.client = hc<ApiType>(`${url}/api`, { headers: { origin: url } });
+    const headers: Record<string, string> = { origin: url };
+    if (cookie) headers.cookie = cookie;
+    this.client = hc<ApiType>(`${url}/api`, { headers });
   }
 
   async createProject(name: string): Promise<Project> {

@@ -82,6 +82,11 @@ export async function startStack(
       HOST: "127.0.0.1",
       AI_BASE_URL: model.url,
       AI_MODEL: "bench",
+      // The bench is one user (the local owner) sending, and listening, far more than a
+      // person would (feed-fan-out holds a thousand feed connections).
+      CHAT_MAX_RUNNING: "1000",
+      CHAT_DAILY_LIMIT: "1000000",
+      FEED_MAX_CONNECTIONS_PER_USER: "100000",
       ...databaseEnv(database),
       ...options.env,
     },

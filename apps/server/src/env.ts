@@ -77,6 +77,8 @@ const envSchema = z
     SIGN_IN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(defaults.signInMaxAttempts),
     /** How long the sign-in throttle counts attempts for. */
     SIGN_IN_WINDOW: duration(`${defaults.signInWindowMs}ms`),
+    /** Replies one user may have being written at once (across instances). */
+    CHAT_MAX_RUNNING: z.coerce.number().int().min(1).default(defaults.generationsPerUser),
     /** Replies one user may start per UTC day. */
     CHAT_DAILY_LIMIT: z.coerce.number().int().min(1).default(defaults.chatDailyLimit),
     /** Change-feed connections one user may hold open (per server instance). */

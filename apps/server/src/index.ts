@@ -52,6 +52,7 @@ const assistant = new Assistant(handle, {
   timeoutMs: env.MODEL_TIMEOUT,
   historyChars: env.MODEL_HISTORY_CHARS,
   chatDailyLimit: env.CHAT_DAILY_LIMIT,
+  maxRunningPerUser: env.CHAT_MAX_RUNNING,
 });
 const interrupted = await assistant.recover();
 if (interrupted.length > 0) {

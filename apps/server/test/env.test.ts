@@ -90,6 +90,7 @@ describe("the environment", () => {
       AUTH: "local",
       ALLOW_SIGNUP: true,
       CHAT_DAILY_LIMIT: 200,
+      CHAT_MAX_RUNNING: 2,
       FEED_MAX_CONNECTIONS_PER_USER: 20,
       SIGN_IN_MAX_ATTEMPTS: 10,
       SIGN_IN_WINDOW: 900_000,
@@ -146,6 +147,7 @@ describe("the environment", () => {
       FEED_MAX_CONNECTIONS_PER_USER: 3,
     });
     expect(() => readEnv({ CHAT_DAILY_LIMIT: "0" })).toThrow(/CHAT_DAILY_LIMIT/);
+    expect(() => readEnv({ CHAT_MAX_RUNNING: "0" })).toThrow(/CHAT_MAX_RUNNING/);
     expect(() => readEnv({ FEED_MAX_CONNECTIONS_PER_USER: "-1" })).toThrow(/FEED_MAX_CONNECTIONS_PER_USER/);
     expect(() => readEnv({ SIGN_IN_MAX_ATTEMPTS: "x" })).toThrow(/SIGN_IN_MAX_ATTEMPTS/);
     expect(readEnv({ SIGN_IN_WINDOW: "1h" }).SIGN_IN_WINDOW).toBe(3_600_000);

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createDb, type DbHandle } from "@tandem/db/client";
+import { LOCAL_OWNER } from "@tandem/shared";
+import { sql } from "drizzle-orm";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { afterAll, describe, expect, test } from "vitest";
+import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
+
+const migrations = fileURLToPath(new URL("../../../packages/db/drizzle", import.meta.url));
+
+/** Applies the committed migrations before `tag` only: a database as an older release left it. */
+async function migrateBefore(handle: DbHandle, tag: string) {
+  const folder = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+  try {
+    cpSync(migrations, folder, { recursive: true });
+    const journalFile = join(folder, "meta/_journal.json");
+    const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
+    const at = journal.entries.findIndex((entry) => entry.tag === tag);
+    expect(at).toBeGreaterThan(0);
+    journal.entries = journal.entries.slice(0, at);
+    writeFileSync(journalFile, JSON.stringify(journal));
+    const migrate = handle.kind === "pglite" ? migratePglite : migratePostgres;
+    await migrate(handle.db as never, { migrationsFolder: folder });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+describe.each(backends)("migration 0004 (accounts) on %s", (kind) => {
+  let database: TestDatabase | undefined;
+  let handle: DbHandle | undefined;
+
+  afterAll(async () => {
+    await handle?.close();
+    await database?.drop();
+  });
+
+  test("a database from before accounts: its projects, members and replies become the local owner's", async () => {
+    database = await createTestDatabase(kind);
+    handle = createDb(database.env);
+    await migrateBefore(handle, "0004_accounts");
+    const projectId = randomUUID();
+    const messageId = randomUUID();
+    await handle.db.execute(sql`insert into projects (id, name) values (${projectId}, 'Before accounts')`);
+    await handle.db.execute(
+      sql`insert into messages (id, project_id, role, content, status) values (${messageId}, ${projectId}, 'assistant', 'Half', 'streaming')`,
+    );
+    await handle.db.execute(
+      sql`insert into running_processes (id, project_id, message_id, model, instance_id) values (${randomUUID()}, ${projectId}, ${messageId}, 'old', 'gone')`,
+    );
+
+    await handle.migrate();
+
+    const owner = rowsOf<{ id: string; email: string; name: string }>(
+      await handle.db.execute(sql`select id, email, name from users`),
+    );
+    expect(owner).toEqual([{ ...LOCAL_OWNER }]);
+    const project = rowsOf<{ owner_id: string }>(
+      await handle.db.execute(sql`select owner_id from projects where id = ${projectId}`),
+    );
+    expect(project).toEqual([{ owner_id: LOCAL_OWNER.id }]);
+    const members = rowsOf<{ user_id: string; role: string }>(
+      await handle.db.execute(sql`select user_id, role from project_members where project_id = ${projectId}`),
+    );
+    expect(members).toEqual([{ user_id: LOCAL_OWNER.id, role: "owner" }]);
+    const processes = rowsOf<{ user_id: string }>(
+      await handle.db.execute(sql`select user_id from running_processes where message_id = ${messageId}`),
+    );
+    expect(processes).toEqual([{ user_id: LOCAL_OWNER.id }]);
+  });
+});
