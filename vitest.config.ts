@@ -24,6 +24,8 @@ export default defineConfig({
           name: "web",
           include: ["apps/web/test/**/*.test.ts"],
           environment: "node",
+          // Some files run the client against a real app, which starts and migrates a PGlite first.
+          hookTimeout: 60_000,
         },
       },
     ],

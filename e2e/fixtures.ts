@@ -3,7 +3,15 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test as base, expect, type Locator, type Page } from "@playwright/test";
+import {
+  type APIResponse,
+  type Browser,
+  type BrowserContext,
+  test as base,
+  expect,
+  type Locator,
+  type Page,
+} from "@playwright/test";
 import type { ReceivedRequest } from "@tandem/testing/scripted-model";
 import { hc } from "hono/client";
 import postgres from "postgres";
@@ -17,7 +25,7 @@ import {
   projectListSchema,
   projectSchema,
 } from "../packages/shared/src/index.ts";
-import { LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
+import { APP_PORT, LONG_REPLY_MS, MODEL_PORT } from "./suite.ts";
 
 export { expect };
 
@@ -195,7 +203,55 @@ export function uniqueName(label: string): string {
   return `${label} ${randomUUID().slice(0, 8)}`;
 }
 
-/** Takes over one API route (method and exact path) in this page, then gives it back. */
+/**
+ * Everything the page keeps in IndexedDB, as one JSON text. It reads every store of every
+ * database, so it does not depend on the replica's schema.
+ */
+export function storedLocally(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const dump: unknown[] = [];
+    for (const { name } of await indexedDB.databases()) {
+      if (!name) continue;
+      const open = indexedDB.open(name);
+      const db = await request(open);
+      try {
+        const stores = [...db.objectStoreNames];
+        if (stores.length === 0) continue;
+        const tx = db.transaction(stores, "readonly");
+        for (const store of stores) dump.push(name, store, await request(tx.objectStore(store).getAll()));
+      } finally {
+        db.close();
+      }
+    }
+    return JSON.stringify(dump);
+  });
+}
+
+/**
+ * Waits until the service worker controls the page and the replica holds `texts` and has
+ * settled (the same on two reads in a row; it is written in batches).
+ */
+export async function readyForOffline(page: Page, ...texts: string[]) {
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+  let previous = "";
+  await expect
+    .poll(
+      async () => {
+        const now = await storedLocally(page);
+        const settled = now === previous && texts.every((text) => now.includes(text));
+        previous = now;
+        return settled;
+      },
+      { intervals: [150] },
+    )
+    .toBe(true);
+}
+
 /**
  * Presses a failed write's Retry after its route works again. The outbox also tries
  * again by itself (backoff from 1 s): on a slow machine that try can deliver the write
@@ -253,14 +309,26 @@ export class ApiRoute {
   }
 }
 
+/** What a test may wait for a server it starts to answer /api/health, and to stop. */
+const SERVER_START_MS = 60_000;
+/**
+ * A worker's accounts server starts while the suite is under way, beside the other
+ * worker's: on a loaded machine (two cores, other runs beside) that took over a minute.
+ */
+const WORKER_SERVER_START_MS = 150_000;
+const SERVER_STOP_MS = 15_000;
+
 interface TestFixtures {
   api: Api;
   app: TandemApp;
   store: Store;
+  /** The worker's AUTH=accounts server, and the people (browser contexts) this test makes on it. */
+  accounts: AccountsServer;
 }
 
 interface WorkerFixtures {
   sql: postgres.Sql | undefined;
+  accountsServerURL: string;
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -291,22 +359,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // Every page of every test runs under the server's Content-Security-Policy: a test
   // fails if the browser refused anything the app tried to load or run.
   context: async ({ context }, use) => {
-    const refused: string[] = [];
-    // Chromium does not log every refusal (a refused eval caught by the page is silent):
-    // the page reports each one itself.
-    await context.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (event) => {
-        const where = `${event.sourceFile}:${event.lineNumber}`;
-        console.error(
-          `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
-        );
-      });
-    });
-    context.on("console", (message) => {
-      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
-        refused.push(message.text());
-      }
-    });
+    const refused = await watchContentSecurityPolicy(context);
     await use(context);
     expect(refused, "Content-Security-Policy violations").toEqual([]);
   },
@@ -325,11 +378,36 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   store: async ({ sql, api }, use) => {
     await use(sql ? postgresStore(sql) : apiStore(api));
   },
+  accountsServerURL: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixture's dependencies from this pattern.
+    async ({}, use, workerInfo) => {
+      // Beside the suite's server (APP_PORT) and the own servers of single tests (APP_PORT + 50…).
+      const port = APP_PORT + 10 + workerInfo.parallelIndex;
+      const database = await accountsDatabase();
+      const server = await spawnServer(
+        port,
+        { ...accountsServerEnv, ...database.env, AUTH: "accounts" },
+        WORKER_SERVER_START_MS,
+      ).catch(async (error: unknown) => {
+        await database.drop();
+        throw error;
+      });
+      await use(`http://127.0.0.1:${port}`);
+      await server.stop();
+      await database.drop();
+    },
+    { scope: "worker", timeout: WORKER_SERVER_START_MS + SERVER_STOP_MS },
+  ],
+  accounts: async ({ accountsServerURL, browser }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(new AccountsServer(accountsServerURL, browser, contexts));
+    for (const context of contexts) {
+      const refused = cspRefusals.get(context) ?? [];
+      await context.close();
+      expect(refused, "Content-Security-Policy violations").toEqual([]);
+    }
+  },
 });
-
-/** What a test may wait for a server it starts to answer /api/health, and to stop. */
-const SERVER_START_MS = 60_000;
-const SERVER_STOP_MS = 15_000;
 
 /**
  * Gives the running test `ms` more on top of its timeout, for a set-up it starts itself
@@ -360,6 +438,15 @@ export async function startOwnServer(
   env: Record<string, string>,
 ): Promise<{ stop: () => Promise<void> }> {
   allowFor(SERVER_START_MS + SERVER_STOP_MS);
+  return spawnServer(port, env);
+}
+
+/** Starts a server process and waits for /api/health (see startOwnServer). */
+async function spawnServer(
+  port: number,
+  env: Record<string, string>,
+  startMs = SERVER_START_MS,
+): Promise<{ stop: () => Promise<void> }> {
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
   const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
     env: {
@@ -372,7 +459,12 @@ export async function startOwnServer(
       ...(dataDir ? { DATA_DIR: dataDir } : {}),
       PORT: String(port),
     },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // The end of its error output, to say why a server that never answered did not.
+  let errors = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-4000);
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const stop = async () => {
@@ -389,14 +481,15 @@ export async function startOwnServer(
       .poll(
         async () => {
           if (child.exitCode !== null)
-            throw new Error(`The server on port ${port} exited (${child.exitCode})`);
+            throw new Error(`The server on port ${port} exited (${child.exitCode}): ${errors}`);
           return (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined))?.status;
         },
-        { timeout: SERVER_START_MS },
+        { timeout: startMs, message: `The server on port ${port} answers /api/health` },
       )
       .toBe(200);
   } catch (error) {
     await stop();
+    if (errors) console.error(`The server on port ${port} wrote:\n${errors}`);
     throw error;
   }
   return { stop };
@@ -405,49 +498,144 @@ export async function startOwnServer(
 /** The password of every account the e2e helpers make. */
 export const E2E_PASSWORD = "correct horse battery staple";
 
+/** A server in AUTH=accounts, besides its database. */
+const accountsServerEnv = {
+  HOST: "127.0.0.1",
+  AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
+  AI_MODEL: "scripted",
+};
+
 /**
- * A server of a test's own in AUTH=accounts on `port`, on a database of its own: a fresh
- * PGlite directory, or with DATABASE_URL a fresh database on that Postgres (dropped when
- * it stops). Never the suite's database: its first sign-up would take over the local
- * owner's projects, which the suite's local-mode server is using.
+ * A database of an accounts server's own: a fresh PGlite directory, or with DATABASE_URL
+ * a fresh database on that Postgres. Never the suite's database: its first sign-up would
+ * take over the local owner's projects, which the suite's local-mode server is using.
+ * Answers the server's environment for it, and what drops it afterwards.
  */
+async function accountsDatabase(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return { env: { DATABASE_URL: "", DATA_DIR: "fresh" }, drop: async () => {} };
+  const name = `tandem_e2e_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin`create database ${admin(name)}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.href, AUTH_SECRET: "e2e-secret-that-is-at-least-32-characters" },
+    drop: async () => {
+      await admin`drop database if exists ${admin(name)} with (force)`;
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/** A server of a test's own in AUTH=accounts on `port`, on a database of its own (see accountsDatabase). */
 export async function startAccountsServer(
   port: number,
   env: Record<string, string> = {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
-  let database: Record<string, string> = { DATABASE_URL: "", DATA_DIR: "fresh" };
-  let dropDatabase = async () => {};
-  if (serverUrl) {
-    const name = `tandem_e2e_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin`create database ${admin(name)}`;
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    database = { DATABASE_URL: url.href, AUTH_SECRET: "e2e-secret-that-is-at-least-32-characters" };
-    dropDatabase = async () => {
-      await admin`drop database if exists ${admin(name)} with (force)`;
-      await admin.end({ timeout: 5 });
-    };
-  }
+  const database = await accountsDatabase();
   const server = await startOwnServer(port, {
-    HOST: "127.0.0.1",
-    AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
-    AI_MODEL: "scripted",
-    ...database,
+    ...accountsServerEnv,
+    ...database.env,
     ...env,
     AUTH: "accounts",
   }).catch(async (error) => {
-    await dropDatabase();
+    await database.drop();
     throw error;
   });
   return {
     url: `http://127.0.0.1:${port}`,
     stop: async () => {
       await server.stop();
-      await dropDatabase();
+      await database.drop();
     },
   };
+}
+
+/** One person of an accounts-mode test: their own browser context, page and app. */
+export interface Person {
+  readonly name: string;
+  readonly email: string;
+  readonly password: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly app: TandemApp;
+  /**
+   * A JSON POST as this person (their browser's cookies, this server as the Origin).
+   * Each on a connection of its own: a kept-alive one the server closes after its idle
+   * timeout can be reset under the next request.
+   */
+  post(path: string, data?: unknown): Promise<APIResponse>;
+}
+
+/** The accounts-mode server of a worker, and the people a test makes on it. */
+export class AccountsServer {
+  constructor(
+    readonly baseURL: string,
+    private readonly browser: Browser,
+    private readonly contexts: BrowserContext[],
+  ) {}
+
+  /**
+   * A new person: a browser context of their own; `signedUp` makes their account (through
+   * the API).
+   */
+  async person(label: string, { signedUp = true, offline = false } = {}): Promise<Person> {
+    // `offline`: the service worker runs, so the app opens with no network (as in local-first.spec.ts).
+    const context = await this.browser.newContext({
+      baseURL: this.baseURL,
+      serviceWorkers: offline ? "allow" : "block",
+    });
+    this.contexts.push(context);
+    await watchContentSecurityPolicy(context);
+    const page = await context.newPage();
+    const tag = randomUUID().slice(0, 8);
+    const origin = this.baseURL;
+    const person: Person = {
+      name: `${label} ${tag}`,
+      email: `${label.toLowerCase()}-${tag}@example.test`,
+      password: `secret-${randomUUID()}`,
+      context,
+      page,
+      app: new TandemApp(page),
+      // The context's own request client: cookies (a session) land in the person's browser.
+      post: (path, data = {}) =>
+        context.request.post(path, { data, headers: { origin, connection: "close" } }),
+    };
+    if (signedUp) {
+      const res = await person.post("/api/auth/sign-up/email", {
+        name: person.name,
+        email: person.email,
+        password: person.password,
+      });
+      expect(res.status(), await res.text()).toBe(200);
+    }
+    return person;
+  }
+}
+
+/** Content-Security-Policy refusals this context's pages report (see the `context` fixture). */
+const cspRefusals = new WeakMap<BrowserContext, string[]>();
+
+async function watchContentSecurityPolicy(context: BrowserContext): Promise<string[]> {
+  const refused: string[] = [];
+  cspRefusals.set(context, refused);
+  // Chromium does not log every refusal (a refused eval caught by the page is silent):
+  // the page reports each one itself.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const where = `${event.sourceFile}:${event.lineNumber}`;
+      console.error(
+        `Content Security Policy refused ${event.violatedDirective} ${event.blockedURI} at ${where}`,
+      );
+    });
+  });
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      refused.push(message.text());
+    }
+  });
+  return refused;
 }
 
 /**

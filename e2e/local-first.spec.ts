@@ -1,58 +1,17 @@
-import type { Page } from "@playwright/test";
-import { allowFor, expect, startOwnServer, TandemApp, test, uniqueName, userContents } from "./fixtures.ts";
+import {
+  allowFor,
+  expect,
+  readyForOffline,
+  startOwnServer,
+  TandemApp,
+  test,
+  uniqueName,
+  userContents,
+} from "./fixtures.ts";
 import { APP_PORT } from "./suite.ts";
 
 // These specs need the service worker: it is what opens the app with no network.
 test.use({ serviceWorkers: "allow" });
-
-/**
- * Everything the page keeps in IndexedDB, as one JSON text. It reads every store of every
- * database, so it does not depend on the replica's schema.
- */
-function storedLocally(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const request = <T>(r: IDBRequest<T>) =>
-      new Promise<T>((resolve, reject) => {
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
-      });
-    const dump: unknown[] = [];
-    for (const { name } of await indexedDB.databases()) {
-      if (!name) continue;
-      const open = indexedDB.open(name);
-      const db = await request(open);
-      try {
-        const stores = [...db.objectStoreNames];
-        if (stores.length === 0) continue;
-        const tx = db.transaction(stores, "readonly");
-        for (const store of stores) dump.push(name, store, await request(tx.objectStore(store).getAll()));
-      } finally {
-        db.close();
-      }
-    }
-    return JSON.stringify(dump);
-  });
-}
-
-/**
- * Waits until the service worker controls the page and the replica holds `texts` and has
- * settled (the same on two reads in a row; it is written in batches).
- */
-async function readyForOffline(page: Page, ...texts: string[]) {
-  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
-  let previous = "";
-  await expect
-    .poll(
-      async () => {
-        const now = await storedLocally(page);
-        const settled = now === previous && texts.every((text) => now.includes(text));
-        previous = now;
-        return settled;
-      },
-      { intervals: [150] },
-    )
-    .toBe(true);
-}
 
 test("work done offline is kept across a reload and reaches Postgres in order, exactly once", async ({
   api,

@@ -135,6 +135,13 @@ describe("refusal and backoff", () => {
     expect(isRefusal(0, "network")).toBe(false);
   });
 
+  test("an ended session and the per-user reply limit wait; the daily limit is refused", () => {
+    expect(isRefusal(401, "unauthorized")).toBe(false);
+    expect(isRefusal(429, "generation_limit")).toBe(false);
+    expect(isRefusal(429, "daily_limit")).toBe(true);
+    expect(isRefusal(404, "not_found")).toBe(true);
+  });
+
   test("the wait doubles from a second up to half a minute", () => {
     const waits: number[] = [];
     let ms: number | undefined;

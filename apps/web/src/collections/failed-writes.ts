@@ -21,13 +21,23 @@ export interface FailedWrite {
   at: number;
 }
 
-export const failedWrites = createCollection(
-  localStorageCollectionOptions<FailedWrite, string>({
-    id: "failed-writes",
-    storageKey: storageNames.failedWrites(),
-    getKey: (write) => write.key,
-  }),
-);
+function createFailedWrites() {
+  return createCollection(
+    localStorageCollectionOptions<FailedWrite, string>({
+      id: "failed-writes",
+      storageKey: storageNames.failedWrites(),
+      getKey: (write) => write.key,
+    }),
+  );
+}
+
+let collection: ReturnType<typeof createFailedWrites> | undefined;
+
+/** The signed-in user's failed writes: made on first use, once the user is known (its storage key names them). */
+export function failedWrites(): ReturnType<typeof createFailedWrites> {
+  collection ??= createFailedWrites();
+  return collection;
+}
 
 export const failedWriteKey = (entity: FailedWrite["entity"], op: FailedWrite["op"], id: string) =>
   `${entity}:${op}:${id}`;
@@ -45,16 +55,16 @@ export function recordFailedWrite(
     refused: typeof status === "number" && status >= 400 && status < 500,
     at: Date.now(),
   };
-  if (failedWrites.has(key)) failedWrites.delete(key);
-  failedWrites.insert(failed);
+  if (failedWrites().has(key)) failedWrites().delete(key);
+  failedWrites().insert(failed);
 }
 
 export function forgetFailedWrite(key: string): void {
-  if (failedWrites.has(key)) failedWrites.delete(key);
+  if (failedWrites().has(key)) failedWrites().delete(key);
 }
 
 /** Forgets every failed write of a project that is gone. */
 export function forgetProjectFailures(projectId: string): void {
-  const keys = [...failedWrites.values()].filter((w) => w.projectId === projectId).map((w) => w.key);
-  if (keys.length > 0) failedWrites.delete(keys);
+  const keys = [...failedWrites().values()].filter((w) => w.projectId === projectId).map((w) => w.key);
+  if (keys.length > 0) failedWrites().delete(keys);
 }

@@ -1,10 +1,11 @@
 import {
-  type ChangeEvent,
-  changeEventSchema,
   FEED_READY_EVENT,
   FEED_RESET_EVENT,
+  type FeedEvent,
+  feedEventSchema,
   feedPositionSchema,
 } from "@tandem/shared";
+import { storageNames } from "./storage-names.ts";
 
 /**
  * The change feed, one connection per browser: the tab holding a Web Lock is the
@@ -20,13 +21,18 @@ export interface FeedHandlers {
   ready: Promise<unknown>;
   /** The position to resume after: the newest one this tab knows (from snapshots or events). */
   position(): string | undefined;
-  change(position: string, event: ChangeEvent): void;
+  change(position: string, event: FeedEvent): void;
   /** The server no longer has the log since our position: refetch every snapshot. */
   reset(position: string): void;
+  /**
+   * The connection failed or ended while the browser is online. EventSource does not
+   * say why: the session may have ended (a 401), which the app asks the server about.
+   */
+  dropped(): void;
 }
 
 type Broadcast =
-  | { type: "change"; position: string; event: ChangeEvent }
+  | { type: "change"; position: string; event: FeedEvent }
   | { type: "reset"; position: string }
   | { type: "status"; connected: boolean }
   /** A tab that just opened asks the leader how the feed is. */
@@ -34,7 +40,6 @@ type Broadcast =
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
-const LEADER_LOCK = "tandem-feed-leader";
 
 let status: FeedStatus = typeof navigator !== "undefined" && !navigator.onLine ? "offline" : "reconnecting";
 const statusListeners = new Set<() => void>();
@@ -61,7 +66,7 @@ function updateStatus() {
 }
 
 export function startFeed(handlers: FeedHandlers): void {
-  const channel = "BroadcastChannel" in window ? new BroadcastChannel("tandem-feed") : undefined;
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel(storageNames.feedChannel()) : undefined;
   let leading = false;
 
   const deliver = (message: Broadcast) => {
@@ -90,7 +95,7 @@ export function startFeed(handlers: FeedHandlers): void {
   };
   if ("locks" in navigator) {
     // Held until the tab closes; the next tab in line then leads.
-    void navigator.locks.request(LEADER_LOCK, () => {
+    void navigator.locks.request(storageNames.feedLeaderLock(), () => {
       lead();
       return new Promise<never>(() => {});
     });
@@ -125,13 +130,15 @@ function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) 
       publish({ type: "reset", position });
     });
     source.addEventListener("message", (event) => {
-      const change = changeEventSchema.safeParse(JSON.parse(event.data));
+      const change = feedEventSchema.safeParse(JSON.parse(event.data));
       if (change.success) publish({ type: "change", position: event.lastEventId, event: change.data });
       else console.error("Unreadable change event", event.data, change.error);
     });
     source.addEventListener("error", () => {
       source?.close();
       setConnected(false);
+      if (paused) return;
+      if (navigator.onLine) handlers.dropped();
       retryTimer = setTimeout(open, navigator.onLine ? retryMs : RETRY_MAX_MS);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     });
@@ -139,7 +146,34 @@ function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) 
 
   window.addEventListener("online", () => {
     retryMs = RETRY_MIN_MS;
-    open();
+    if (!paused) open();
   });
-  open();
+  pause = () => {
+    clearTimeout(retryTimer);
+    source?.close();
+    setConnected(false);
+  };
+  resume = () => {
+    retryMs = RETRY_MIN_MS;
+    open();
+  };
+  if (!paused) open();
+}
+
+/** Whether the feed is held (the session ended, or the user is signing out): no connection, no retry. */
+let paused = false;
+let pause: (() => void) | undefined;
+let resume: (() => void) | undefined;
+
+/** Closes this tab's feed connection (if it leads) and keeps it closed until `resumeFeed`. */
+export function pauseFeed(): void {
+  if (paused) return;
+  paused = true;
+  pause?.();
+}
+
+export function resumeFeed(): void {
+  if (!paused) return;
+  paused = false;
+  resume?.();
 }

@@ -123,12 +123,20 @@ export function nextPerLane<T extends { seq: number; write: OutboxWrite }>(store
   return [...heads.values()];
 }
 
+/** Answers that say "not now" rather than "no": the write is sent again later, as it is. */
+const notNow = new Set([
+  // A reply is still being written in the project.
+  "generation_running",
+  // The user already has as many replies running as they may (in any project).
+  "generation_limit",
+]);
+
 /**
- * Refused for good: sending it again as it is would be refused again. A reply still
- * being written in the project (`generation_running`) is not a refusal: it is sent again.
+ * Refused for good: sending it again as it is would be refused again. A 401 is not a
+ * refusal either: the session ended, and the write waits for the user to sign in again.
  */
 export function isRefusal(status: number, code: string): boolean {
-  return status >= 400 && status < 500 && code !== "generation_running";
+  return status >= 400 && status < 500 && status !== 401 && !notNow.has(code);
 }
 
 export const RETRY_MIN_MS = 1000;

@@ -37,6 +37,13 @@ function database(): Promise<IDBPDatabase<OutboxSchema> | undefined> {
   return opened;
 }
 
+/** Closes this tab's connection to the outbox's database (it is about to be deleted), for good. */
+export async function closeOutboxStore(): Promise<void> {
+  const db = await opened;
+  db?.close();
+  opened = Promise.resolve(undefined);
+}
+
 function fromRecord(record: Record & { seq: number }): StoredEntry | undefined {
   const write = record.write ?? record.entry;
   if (!write) return undefined;

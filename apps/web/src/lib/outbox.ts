@@ -54,8 +54,8 @@ let entries: ReadonlyMap<string, OutboxEntry> = new Map();
 const listeners = new Set<() => void>();
 let version = 0;
 
-const channel =
-  typeof BroadcastChannel === "undefined" ? undefined : new BroadcastChannel(storageNames.outboxChannel());
+/** Opened by `startOutbox`, once the user (whose channel it is) is known. */
+let channel: BroadcastChannel | undefined;
 
 let markLoaded!: () => void;
 /** Settles once the writes stored by earlier visits are known: loaders wait for it. */
@@ -196,6 +196,26 @@ function run(effect: NoticeEffect) {
 
 // --- Sending: one tab at a time, one write at a time per project ------------------
 
+const UNAUTHORIZED = 401;
+const SIGN_IN_AGAIN = "Sign in again to send it";
+
+/**
+ * The server answered 401 (the session ended): nothing is sent until `resumeSending`
+ * (the same user signed in again). Nothing is dropped meanwhile.
+ */
+let paused = false;
+
+/** Holds sending (the session ended, or the user signs out) until `resumeSending`. */
+export function pauseSending(): void {
+  paused = true;
+}
+
+/** The same user signed in again: send what waits, now. */
+export function resumeSending(): void {
+  paused = false;
+  wake(true);
+}
+
 /** Projects with a write on its way. */
 const inFlight = new Set<string>();
 /**
@@ -242,7 +262,11 @@ async function attempt(first: StoredEntry): Promise<void> {
     backoff.delete(lane);
     outcome = { type: "delivered", id: first.id, delivered };
   } catch (error) {
-    if (error instanceof ApiRequestError && isRefusal(error.status, error.code)) {
+    if (error instanceof ApiRequestError && error.status === UNAUTHORIZED) {
+      // The session ended: the write waits, unchanged, until the same user signs in again.
+      paused = true;
+      outcome = { type: "attempted", id: first.id, attempts: first.attempts, error: SIGN_IN_AGAIN };
+    } else if (error instanceof ApiRequestError && isRefusal(error.status, error.code)) {
       answered.add(first.id);
       await outboxStore.remove(first.seq);
       backoff.delete(lane);
@@ -266,9 +290,9 @@ async function attempt(first: StoredEntry): Promise<void> {
 
 async function sendAll(): Promise<never> {
   for (;;) {
-    const stored = navigator.onLine ? await outboxStore.all() : [];
+    const stored = navigator.onLine && !paused ? await outboxStore.all() : [];
     // An answered write this read no longer lists is gone for good: forget it.
-    if (navigator.onLine) {
+    if (navigator.onLine && !paused) {
       const listed = new Set(stored.map((entry) => entry.id));
       for (const id of answered) if (!listed.has(id)) answered.delete(id);
     }
@@ -297,6 +321,8 @@ async function sendAll(): Promise<never> {
  * read), follows the other tabs, and starts sending when this tab gets the sender's lock.
  */
 export async function startOutbox(): Promise<void> {
+  channel =
+    typeof BroadcastChannel === "undefined" ? undefined : new BroadcastChannel(storageNames.outboxChannel());
   channel?.addEventListener("message", (event: MessageEvent<Notice>) => receive(event.data));
   window.addEventListener("online", () => wake(true));
   try {

@@ -1,4 +1,5 @@
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { storageNames } from "./storage-names.ts";
 
 /**
  * The persisted replica: the rows this browser has seen, by scope ("projects",
@@ -13,11 +14,6 @@ import { type DBSchema, type IDBPDatabase, openDB } from "idb";
  */
 export const REPLICA_VERSION = 2;
 const FLUSH_MS = 100;
-
-/** The replica's IndexedDB database; one place to name it, so it can be made per user. */
-export function replicaName(): string {
-  return "tandem-replica";
-}
 
 interface StoredRow {
   scope: string;
@@ -73,7 +69,7 @@ let queuedFeedPosition: string | undefined;
 let flushScheduled = false;
 
 async function open(): Promise<IDBPDatabase<ReplicaSchema>> {
-  return openDB<ReplicaSchema>(replicaName(), REPLICA_VERSION, {
+  return openDB<ReplicaSchema>(storageNames.replicaDatabase(), REPLICA_VERSION, {
     // From any older version: drop everything and rebuild from the server. The feed
     // position goes with the rows (both in this database), so nothing is skipped; unsent
     // writes live in the outbox's own database and are not touched.
@@ -122,12 +118,22 @@ async function openOnce(): Promise<boolean> {
   return true;
 }
 
+/** Closes this tab's connection to the replica and stores nothing more (the user signed out). */
+export async function closeReplica(): Promise<void> {
+  await opened;
+  opened = Promise.resolve(false);
+  queue = [];
+  db?.close();
+  db = undefined;
+  storedScopes.clear();
+}
+
 export async function deleteReplica(): Promise<void> {
   db?.close();
   db = undefined;
   storedScopes.clear();
   await new Promise<void>((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(replicaName());
+    const request = indexedDB.deleteDatabase(storageNames.replicaDatabase());
     request.onsuccess = () => resolve();
     request.onerror = () => reject(request.error);
     request.onblocked = () => resolve();

@@ -1,4 +1,4 @@
-import { type ChangeEvent, messageSchema, projectSchema } from "@tandem/shared";
+import { type FeedEvent, messageSchema, projectSchema } from "@tandem/shared";
 import { readScope, replica, replicaFeedPosition } from "./replica.ts";
 
 /**
@@ -10,8 +10,11 @@ import { readScope, replica, replicaFeedPosition } from "./replica.ts";
  * its reads is under way.
  */
 
-/** The changes a snapshot can hold; running processes are followed through their messages. */
-export type RowChange = Exclude<ChangeEvent, { entity: "running_process" }>;
+/**
+ * The changes a snapshot can hold; running processes are followed through their
+ * messages, and memberships are not rows of any collection.
+ */
+export type RowChange = Exclude<FeedEvent, { entity: "running_process" } | { entity: "member" }>;
 
 interface Buffered {
   position: bigint;

@@ -1,4 +1,4 @@
-import type { ChangeEvent, Message, Project } from "@tandem/shared";
+import type { FeedEvent, MemberChange, Message, Project } from "@tandem/shared";
 import { forgetProjectFailures } from "../collections/failed-writes.ts";
 import {
   dropMessagesCollection,
@@ -102,11 +102,24 @@ export function syncMessageDeleted(projectId: string, id: string): void {
   deleteRow(messagesScope(projectId), messagesCollection(projectId), id);
 }
 
-export function applyChange(position: string, event: ChangeEvent): void {
+export function applyChange(position: string, event: FeedEvent): void {
   const at = BigInt(position);
   if (feedPosition === undefined || at > feedPosition) feedPosition = at;
-  if (event.entity !== "running_process") applyRowChange(at, event);
+  if (event.entity === "member") announceMemberChange(event);
+  else if (event.entity !== "running_process") applyRowChange(at, event);
   replica.feedPosition(position);
+}
+
+const memberListeners = new Set<(change: MemberChange) => void>();
+
+/** Membership changes are not kept here: whoever shows a project's members listens for them. */
+export function onMemberChange(listener: (change: MemberChange) => void): () => void {
+  memberListeners.add(listener);
+  return () => memberListeners.delete(listener);
+}
+
+function announceMemberChange(change: MemberChange) {
+  for (const listener of memberListeners) listener(change);
 }
 
 function applyRowChange(at: bigint, event: RowChange) {
@@ -160,17 +173,27 @@ function applyMessageChange(at: bigint, event: Extract<RowChange, { entity: "mes
 /** The server's log no longer reaches back to our position: read every snapshot again. */
 function resetAll(position: string) {
   feedPosition = BigInt(position);
+  refreshSnapshots();
+}
+
+/** Reads every loaded snapshot again (after a reset, or once a paused session is back). */
+export function refreshSnapshots(): void {
   void projectsCollection.utils.refetch();
   for (const messages of loadedMessagesCollections()) void messages.utils.refetch();
 }
 
-/** Starts the change feed (shared by this browser's tabs), from the replica's position or the first snapshot's. */
-export function startLiveSync(): void {
+/**
+ * Starts the change feed (shared by this browser's tabs), from the replica's position or
+ * the first snapshot's. `dropped`: the connection failed while online (the session may
+ * have ended).
+ */
+export function startLiveSync({ dropped }: { dropped: () => void }): void {
   feedPosition ??= replicaFeedPosition() === undefined ? undefined : BigInt(replicaFeedPosition() as string);
   startFeed({
     ready: feedPosition === undefined ? projectsCollection.toArrayWhenReady() : Promise.resolve(),
     position: () => (feedPosition ?? firstSnapshotPosition())?.toString(),
     change: applyChange,
     reset: resetAll,
+    dropped,
   });
 }

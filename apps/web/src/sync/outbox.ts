@@ -141,4 +141,4 @@ export function startOutbox(): Promise<void> {
   return startQueue();
 }
 
-export { outboxState, retryNow } from "../lib/outbox.ts";
+export { outboxState, pauseSending, resumeSending, retryNow } from "../lib/outbox.ts";

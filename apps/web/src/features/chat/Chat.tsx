@@ -33,7 +33,7 @@ export function Chat({ projectId }: { projectId: string }) {
   const failedSends = useLiveQuery({
     query: (q) =>
       q
-        .from({ f: failedWrites })
+        .from({ f: failedWrites() })
         .where(({ f }) => eq(f.projectId, projectId))
         .where(({ f }) => eq(f.entity, "message"))
         .where(({ f }) => eq(f.op, "insert")),

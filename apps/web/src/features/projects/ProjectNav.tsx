@@ -22,7 +22,7 @@ export function ProjectNav() {
   const failedCreates = useLiveQuery({
     query: (q) =>
       q
-        .from({ f: failedWrites })
+        .from({ f: failedWrites() })
         .where(({ f }) => eq(f.entity, "project"))
         .where(({ f }) => eq(f.op, "insert"))
         .orderBy(({ f }) => f.at, "asc"),

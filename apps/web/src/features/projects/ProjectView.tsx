@@ -4,20 +4,25 @@ import { useEffect, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { failedWriteKey, failedWrites } from "../../collections/failed-writes.ts";
 import { projectsCollection } from "../../collections/projects.ts";
+import { useSession } from "../account/useSession.ts";
 import { Chat } from "../chat/Chat.tsx";
 import { useOutbox } from "../connection/useOutbox.ts";
+import { ShareDialog } from "../sharing/ShareDialog.tsx";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
 import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
 import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
-export function ProjectView({ projectId }: { projectId: string }) {
+/** `sharing`: accounts mode, where a project has members and can be shared. */
+export function ProjectView({ projectId, sharing }: { projectId: string; sharing: boolean }) {
   const projects = useLiveQuery({
     query: (q) => q.from({ p: projectsCollection }).where(({ p }) => eq(p.id, projectId)),
   });
   const failedCreate = useLiveQuery({
     query: (q) =>
-      q.from({ f: failedWrites }).where(({ f }) => eq(f.key, failedWriteKey("project", "insert", projectId))),
+      q
+        .from({ f: failedWrites() })
+        .where(({ f }) => eq(f.key, failedWriteKey("project", "insert", projectId))),
   });
 
   const outbox = useOutbox();
@@ -26,7 +31,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
   if (project) {
     return (
       <section className="project" aria-labelledby="project-title" key={project.id}>
-        <ProjectHeader project={project} pending={outbox.pending(project.id)} />
+        <ProjectHeader project={project} pending={outbox.pending(project.id)} sharing={sharing} />
         <Chat projectId={project.id} />
       </section>
     );
@@ -55,16 +60,27 @@ export function ProjectView({ projectId }: { projectId: string }) {
   return (
     <div className="empty-state">
       <h1>Project not found</h1>
-      <p>It may have been deleted.</p>
+      <p>It may have been deleted, or it is no longer shared with you.</p>
       <Link href="/">Back to your projects</Link>
     </div>
   );
 }
 
-function ProjectHeader({ project, pending }: { project: Project; pending: boolean }) {
+function ProjectHeader({
+  project,
+  pending,
+  sharing,
+}: {
+  project: Project;
+  pending: boolean;
+  sharing: boolean;
+}) {
   const [, navigate] = useLocation();
   const { editor, setEditor } = useEditing();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const [sharingOpen, setSharingOpen] = useState(false);
+  const session = useSession();
+  const me = sharing ? session.session?.user : undefined;
   const renaming = editor === "rename-project";
 
   // A rename belongs to this project: leaving it closes the form.
@@ -91,6 +107,11 @@ function ProjectHeader({ project, pending }: { project: Project; pending: boolea
         <>
           <h1 id="project-title">{project.name}</h1>
           <div className="project-actions">
+            {me && (
+              <button type="button" onClick={() => setSharingOpen(true)}>
+                Share project
+              </button>
+            )}
             <button type="button" onClick={() => setEditor("rename-project")}>
               Rename project
             </button>
@@ -99,6 +120,18 @@ function ProjectHeader({ project, pending }: { project: Project; pending: boolea
             </button>
           </div>
         </>
+      )}
+      {sharingOpen && me && (
+        <ShareDialog
+          projectId={project.id}
+          projectName={project.name}
+          me={me}
+          onClose={() => setSharingOpen(false)}
+          onLeft={() => {
+            setSharingOpen(false);
+            navigate("/");
+          }}
+        />
       )}
       {confirmingDelete && (
         <DeleteProjectDialog

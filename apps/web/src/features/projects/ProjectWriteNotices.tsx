@@ -10,7 +10,7 @@ import { retryProjectWrite } from "./actions.ts";
  */
 export function ProjectWriteNotices() {
   const { data } = useLiveQuery({
-    query: (q) => q.from({ f: failedWrites }).where(({ f }) => eq(f.entity, "project")),
+    query: (q) => q.from({ f: failedWrites() }).where(({ f }) => eq(f.entity, "project")),
   });
   const writes = data.filter((write) => write.op !== "insert").sort((a, b) => a.at - b.at);
   if (writes.length === 0) return null;

@@ -1,0 +1,69 @@
+import { expect, expectsLongReply, startOwnServer, TandemApp, test, uniqueName } from "./fixtures.ts";
+import { APP_PORT, MODEL_PORT } from "./suite.ts";
+
+/** The per-user limits on replies, as the user meets them: in the chat, with the server's words. */
+
+/**
+ * A server of the test's own (a fresh PGlite): the limits count per user, and in the
+ * suite's server every test is the same local owner.
+ */
+function ownServer(port: number, env: Record<string, string> = {}) {
+  return startOwnServer(port, {
+    DATA_DIR: "fresh",
+    DATABASE_URL: "",
+    AI_BASE_URL: `http://127.0.0.1:${MODEL_PORT}/v1`,
+    AI_MODEL: "scripted",
+    ...env,
+  });
+}
+
+test("past the daily limit a message is not sent, and the chat says why", async ({ page }) => {
+  const port = APP_PORT + 72;
+  const server = await ownServer(port, { CHAT_DAILY_LIMIT: "1" });
+  try {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const app = new TandemApp(page);
+    await app.createProject(uniqueName("Daily"));
+    await app.sendMessage("the one reply of the day");
+    await expect(app.log.locator('article[data-role="assistant"]')).toHaveAttribute(
+      "data-status",
+      "complete",
+    );
+
+    await app.sendMessage("one too many");
+    await expect(app.message("one too many")).toHaveAttribute("data-status", "failed");
+    await expect(app.message("one too many")).toContainText(/Not sent: .+/);
+    await expect(app.message("one too many").getByRole("button", { name: "Retry" })).toBeVisible();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a third reply at once waits for one of the two running, says so, then goes by itself", async ({
+  page,
+}) => {
+  const { timeout } = expectsLongReply();
+  const port = APP_PORT + 73;
+  const server = await ownServer(port, { CHAT_MAX_RUNNING: "2" });
+  try {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const app = new TandemApp(page);
+    await app.createProject(uniqueName("Busy one"));
+    await app.sendMessage("first [long]");
+    await expect(app.message("first [long]")).toHaveAttribute("data-status", "complete");
+    await app.createProject(uniqueName("Busy two"));
+    await app.sendMessage("second [long]");
+    await expect(app.message("second [long]")).toHaveAttribute("data-status", "complete");
+
+    await app.createProject(uniqueName("Waiting"));
+    await app.sendMessage("third, over the limit");
+    await expect(app.message("third, over the limit")).toHaveAttribute("data-status", "failed");
+    await expect(app.message("third, over the limit")).toContainText(/Not sent: .+/);
+    // Not refused for good: it is sent once a reply ends.
+    await expect(app.message("third, over the limit")).toHaveAttribute("data-status", "complete", {
+      timeout,
+    });
+  } finally {
+    await server.stop();
+  }
+});
