@@ -90,10 +90,6 @@ test("repeated wrong passwords are throttled, and the form says when to try agai
 });
 
 test("two people see only their own projects", async ({ accounts }) => {
-  test.fixme(
-    true,
-    "the feed is not filtered per member yet (server work B): Bob's new project reaches Ann live",
-  );
   const ann = await accounts.person("Ann");
   const bob = await accounts.person("Bob");
   await ann.page.goto("/");
@@ -153,7 +149,6 @@ test("the owner shares a project by email; a wrong email is told in the dialog",
 test("shared: the project appears live for the invitee, both chat live; removed: it disappears live", async ({
   accounts,
 }) => {
-  test.fixme(true, "needs the per-membership feed (server work B): membership changes and filtered events");
   const ann = await accounts.person("Ann");
   const bob = await accounts.person("Bob");
   await ann.page.goto("/");

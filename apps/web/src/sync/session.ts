@@ -37,6 +37,12 @@ const listeners = new Set<() => void>();
 let channel: BroadcastChannel | undefined;
 /** The user whose data this page has started (their replica, feed and outbox), if any. */
 let startedFor: string | undefined;
+/**
+ * A sign-out is under way: the server ends this session's feed as it signs out, and
+ * nothing that follows from that (a 401, a refresh finding nobody) may store the user
+ * back as the last known session.
+ */
+let signingOut = false;
 
 function setState(next: SessionState) {
   state = next;
@@ -129,6 +135,7 @@ export function refresh(): Promise<void> {
 }
 
 function reconcile(fresh: SessionInfo) {
+  if (signingOut) return;
   const current = state.session;
   storeSession(fresh);
   if (!current) {
@@ -151,7 +158,7 @@ function reconcile(fresh: SessionInfo) {
 /** The server no longer knows this session: hold everything, drop nothing, ask to sign in. */
 function expire(fresh?: SessionInfo) {
   const session = state.session;
-  if (!session) return;
+  if (!session || signingOut) return;
   pauseFeed();
   pauseSending();
   // The stored session keeps the user: an offline reload still opens their work.
@@ -202,8 +209,15 @@ export async function signOut(): Promise<void> {
   const session = state.session;
   const user = session?.user;
   if (!session || !user) return;
-  await auth.signOut();
+  signingOut = true;
   pauseFeed();
+  try {
+    await auth.signOut();
+  } catch (error) {
+    signingOut = false;
+    resumeFeed();
+    throw error;
+  }
   pauseSending();
   channel?.postMessage({ type: "signed-out", userId: user.id } satisfies SessionNotice);
   await forgetLocalData();
