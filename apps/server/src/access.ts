@@ -1,7 +1,7 @@
 import type { Db, Tx } from "@tandem/db/client";
-import { type MessageRow, messages, projectMembers, sessions, users } from "@tandem/db/schema";
+import { type MessageRow, messages, projectMembers } from "@tandem/db/schema";
 import type { MemberRole, SessionUser } from "@tandem/shared";
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { ApiError, notFound } from "./http/api-error.ts";
 
 /**
@@ -44,7 +44,7 @@ export class Access {
   /** The caller; 401 when the session is gone (signed out, expired). */
   async caller(q: Queryable = this.#db): Promise<Caller> {
     if (this.#caller) return this.#caller;
-    const [row] = await this.#session(q, sql`null`);
+    const row = await this.#session(q, null);
     if (!row) throw unauthorized();
     this.#caller = callerOf(row);
     return this.#caller;
@@ -55,7 +55,7 @@ export class Access {
     let role: MemberRole | null | undefined;
     if (this.#caller) role = await roleIn(q, projectId, this.#caller.user.id);
     else {
-      const [row] = await this.#session(q, sql`${projectMembers.role}`, projectId);
+      const row = await this.#session(q, projectId);
       if (!row) throw unauthorized();
       this.#caller = callerOf(row);
       role = row.role;
@@ -75,31 +75,34 @@ export class Access {
     return visibleMessage(q, messageId, (await this.caller(q)).user.id, options);
   }
 
-  /** The session by its token (unexpired), its user, and when `projectId` is given the user's role there. */
-  #session(q: Queryable, role: ReturnType<typeof sql>, projectId?: string) {
-    const query = q
-      .select({
-        sessionId: sessions.id,
-        id: users.id,
-        name: users.name,
-        email: users.email,
-        role: sql<MemberRole | null>`${role}`,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId));
-    const inProject =
-      projectId === undefined
-        ? query
-        : query.leftJoin(
-            projectMembers,
-            and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, sessions.userId)),
-          );
-    return inProject.where(and(eq(sessions.token, this.#token ?? ""), gt(sessions.expiresAt, sql`now()`)));
+  /**
+   * The session by its token (unexpired), its user, and their role in `projectId` when
+   * given: one call of `tandem_session_access` (migration 0007), whose plan is kept.
+   */
+  async #session(q: Queryable, projectId: string | null): Promise<SessionRow | undefined> {
+    const result = await q.execute(
+      sql`select * from tandem_session_access(${this.#token ?? ""}, ${projectId}::uuid)`,
+    );
+    return rowsOf<SessionRow>(result)[0];
   }
 }
 
-function callerOf(row: { sessionId: string; id: string; name: string; email: string }): Caller {
-  return { user: { id: row.id, name: row.name, email: row.email }, sessionId: row.sessionId };
+interface SessionRow {
+  session_id: string;
+  user_id: string;
+  name: string;
+  email: string;
+  role: MemberRole | null;
+}
+
+/** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+function callerOf(row: SessionRow): Caller {
+  return { user: { id: row.user_id, name: row.name, email: row.email }, sessionId: row.session_id };
 }
 
 /** A user's role in a project, or undefined when they are not a member (or it does not exist). */
