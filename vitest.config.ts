@@ -24,6 +24,9 @@ export default defineConfig({
           name: "web",
           include: ["apps/web/test/**/*.test.ts"],
           environment: "node",
+          // load-around.test.ts runs a real app on PGlite: starting and migrating it took
+          // over the default 10 s on a loaded machine.
+          hookTimeout: 60_000,
         },
       },
     ],
