@@ -1,4 +1,5 @@
-import { projectMembers, projects, signInAttempts } from "@tandem/db/schema";
+import { randomUUID } from "node:crypto";
+import { messages, projectMembers, projects, signInAttempts } from "@tandem/db/schema";
 import { LOCAL_OWNER, type Project, sessionInfoSchema } from "@tandem/shared";
 import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
@@ -60,10 +61,17 @@ describe.each(backends)("accounts on %s", (kind) => {
 
   test("sign-out ends the session: the same cookie then gets 401", async () => {
     const ann = await signUp(server, { name: "Ann" });
+    const project = await ann.createProject();
     expect((await ann.call("GET", "/api/projects")).status).toBe(200);
     const out = await ann.request("POST", "/api/auth/sign-out", {});
     expect(out.status).toBe(200);
     expectError(await ann.call("GET", "/api/projects"), 401, "unauthorized");
+    // A route naming a project reads the session with the membership: 401 all the same.
+    expectError(await ann.call("GET", `/api/projects/${project.id}/messages`), 401, "unauthorized");
+    const id = randomUUID();
+    const write = await ann.call("POST", "/api/messages", { id, projectId: project.id, content: "Too late" });
+    expectError(write, 401, "unauthorized");
+    expect(await server.handle.db.$count(messages, eq(messages.id, id))).toBe(0);
     expect((await ann.call("GET", "/api/session")).body).toMatchObject({ user: null });
   });
 

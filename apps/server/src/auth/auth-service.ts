@@ -3,7 +3,7 @@ import { accounts, sessions, users, verifications } from "@tandem/db/schema";
 import { type AuthMode, LOCAL_OWNER, type SessionUser } from "@tandem/shared";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { betterAuth } from "better-auth/minimal";
-import { and, eq, gt, sql } from "drizzle-orm";
+import { Access, type Caller } from "../access.ts";
 import { describeError } from "../http/database-error.ts";
 import { defaults } from "../settings.ts";
 import { claimLocalProjects } from "./claim-local-projects.ts";
@@ -22,18 +22,13 @@ export interface AuthOptions {
   publicUrl?: string | undefined;
 }
 
-/** The signed-in user of a request, and the session it came with (none in local mode). */
-export interface Caller {
-  user: SessionUser;
-  sessionId: string | undefined;
-}
-
 const LOCAL_CALLER: Caller = { user: { ...LOCAL_OWNER }, sessionId: undefined };
 
 /**
  * Who is calling. In `local` mode always the local owner. In `accounts` mode better-auth
- * owns sign-up, sign-in and sign-out (its handler answers /api/auth/*), and every other
- * request's session is found here with one indexed query on the session's token.
+ * owns sign-up, sign-in and sign-out (its handler answers /api/auth/*); every other
+ * request's cookie is checked here, and its session read by the request's `Access` with
+ * one indexed query on the session's token (joined to the membership it asks about).
  */
 export class AuthService {
   readonly mode: AuthMode;
@@ -67,19 +62,15 @@ export class AuthService {
     return this.#better;
   }
 
-  /** The caller of a request, or undefined when it has no valid session. */
-  async caller(cookieHeader: string | undefined): Promise<Caller | undefined> {
-    if (this.mode === "local") return LOCAL_CALLER;
+  /**
+   * A request's access, or undefined when it carries no session cookie with a good
+   * signature (no database read: a forged or stale cookie costs nothing).
+   */
+  async access(cookieHeader: string | undefined): Promise<Access | undefined> {
+    if (this.mode === "local") return new Access(this.#db, { known: LOCAL_CALLER });
     const raw = cookieValue(cookieHeader, await this.#sessionCookieName());
     const token = raw === undefined ? undefined : verifiedSessionToken(raw, this.#secret);
-    if (token === undefined) return undefined;
-    const [row] = await this.#db
-      .select({ sessionId: sessions.id, id: users.id, name: users.name, email: users.email })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.token, token), gt(sessions.expiresAt, sql`now()`)));
-    if (!row) return undefined;
-    return { user: { id: row.id, name: row.name, email: row.email }, sessionId: row.sessionId };
+    return token === undefined ? undefined : new Access(this.#db, { token });
   }
 
   /**

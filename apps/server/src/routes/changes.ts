@@ -31,8 +31,8 @@ export const changeRoutes = (feed: FeedHub, maxConnectionsPerUser: number) =>
     const since = lastEventId(c.req.header("last-event-id")) ?? c.req.valid("query").since;
     // A HEAD answer has no body to read or cancel: it must not hold a subscription.
     if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
+    const userId = (await c.var.access.caller()).user.id;
     const start = await feed.resolve(since);
-    const userId = c.var.caller.user.id;
     // Checked and taken with nothing awaited in between (the stream subscribes in its
     // constructor), so concurrent connects cannot both take the last place.
     if (feed.connectionsOf(userId) >= maxConnectionsPerUser) {

@@ -13,22 +13,29 @@ const messageParam = z.object({ messageId: idSchema });
 export const chatRoutes = (assistant: Assistant) =>
   new Hono<AppEnv>()
     .post("/", jsonBody(chatRequestSchema), async (c) => {
-      const stream = await assistant.chat(c.req.valid("json"), c.var.caller.user.id);
+      const { user } = await c.var.access.caller();
+      const stream = await assistant.chat(c.req.valid("json"), user.id);
       return createUIMessageStreamResponse({ stream });
     })
 
     .get("/:messageId/stream", pathParams(messageParam), async (c) => {
-      const stream = await assistant.follow(c.req.valid("param").messageId, c.var.caller.user.id);
+      const stream = await assistant.follow(
+        c.req.valid("param").messageId,
+        (await c.var.access.caller()).user.id,
+      );
       if (!stream) return c.body(null, 204);
       return createUIMessageStreamResponse({ stream });
     })
 
     .post("/:messageId/stop", pathParams(messageParam), async (c) => {
-      const row = await assistant.stop(c.req.valid("param").messageId, c.var.caller.user.id);
+      const row = await assistant.stop(c.req.valid("param").messageId, (await c.var.access.caller()).user.id);
       return c.json(toMessage(row), 200);
     })
 
     .post("/:messageId/retry", pathParams(messageParam), async (c) => {
-      const stream = await assistant.retry(c.req.valid("param").messageId, c.var.caller.user.id);
+      const stream = await assistant.retry(
+        c.req.valid("param").messageId,
+        (await c.var.access.caller()).user.id,
+      );
       return createUIMessageStreamResponse({ stream });
     });

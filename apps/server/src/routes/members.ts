@@ -4,7 +4,6 @@ import { idSchema, inviteMemberBodySchema, type Member } from "@tandem/shared";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireMember, requireOwner } from "../access.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { jsonBody, pathParams } from "../http/validate.ts";
@@ -21,7 +20,7 @@ export const memberRoutes = (db: Db) =>
     .get("/:id/members", pathParams(projectParam), async (c) => {
       const { id } = c.req.valid("param");
       const members = await db.transaction(async (tx) => {
-        await requireMember(tx, id, c.var.caller.user.id);
+        await c.var.access.member(tx, id);
         return membersOf(tx, id);
       });
       return c.json(members);
@@ -31,7 +30,7 @@ export const memberRoutes = (db: Db) =>
       const { id } = c.req.valid("param");
       const { email } = c.req.valid("json");
       return db.transaction(async (tx) => {
-        await requireOwner(tx, id, c.var.caller.user.id, "invite members");
+        await c.var.access.owner(tx, id, "invite members");
         const [user] = await tx
           .select({ id: users.id, email: users.email, name: users.name })
           .from(users)
@@ -59,9 +58,9 @@ export const memberRoutes = (db: Db) =>
 
     .delete("/:id/members/:userId", pathParams(memberParam), async (c) => {
       const { id, userId } = c.req.valid("param");
-      const callerId = c.var.caller.user.id;
       return db.transaction(async (tx) => {
-        const callerRole = await requireMember(tx, id, callerId);
+        const callerRole = await c.var.access.member(tx, id);
+        const callerId = (await c.var.access.caller(tx)).user.id;
         const [project] = await tx
           .select({ ownerId: projects.ownerId })
           .from(projects)

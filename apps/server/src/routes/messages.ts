@@ -11,7 +11,6 @@ import {
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireMember, visibleMessage } from "../access.ts";
 import { appendChanges, messageChanges, processChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
@@ -32,9 +31,8 @@ export const messageRoutes = (db: Db) =>
     .get("/projects/:id/messages", pathParams(idParam), queryParams(listMessagesQuerySchema), async (c) => {
       const { id: projectId } = c.req.valid("param");
       const query = c.req.valid("query");
-      const userId = c.var.caller.user.id;
       const { rows, head } = await db.transaction(async (tx) => {
-        await requireMember(tx, projectId, userId);
+        await c.var.access.member(tx, projectId);
 
         for (const name of ["after", "before", "around"] as const) {
           const cursor = query[name];
@@ -91,13 +89,13 @@ export const messageRoutes = (db: Db) =>
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
-      const userId = c.var.caller.user.id;
       return db.transaction(async (tx) => {
-        await requireMember(tx, body.projectId, userId);
+        await c.var.access.member(tx, body.projectId);
+        const { user } = await c.var.access.caller(tx);
         const { created, row } = await insertMessage(
           tx,
           { ...body, parts: body.parts ?? textParts(body.content) },
-          userId,
+          user.id,
         );
         if (!created) return c.json(toMessage(row), 200);
         withPosition(c, await appendChanges(tx, messageChanges("upsert", [row])));
@@ -109,7 +107,7 @@ export const messageRoutes = (db: Db) =>
       const { id } = c.req.valid("param");
       const { version, content, parts } = c.req.valid("json");
       return db.transaction(async (tx) => {
-        const current = await visibleMessage(tx, id, c.var.caller.user.id, { forUpdate: true });
+        const current = await c.var.access.message(tx, id, { forUpdate: true });
         if (current.version !== version) {
           throw new ApiError(
             "version_conflict",
@@ -141,7 +139,7 @@ export const messageRoutes = (db: Db) =>
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return db.transaction(async (tx) => {
-        await visibleMessage(tx, id, c.var.caller.user.id, { forUpdate: true });
+        await c.var.access.message(tx, id, { forUpdate: true });
         // A reply's running process goes with it; deleted by name, so the feed tells of it.
         const processes = await tx
           .delete(runningProcesses)

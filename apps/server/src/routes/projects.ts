@@ -9,7 +9,7 @@ import {
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireMember, requireOwner, roleIn } from "../access.ts";
+import { roleIn } from "../access.ts";
 import { appendChanges, projectChanges, readHead } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
@@ -23,8 +23,8 @@ const idParam = z.object({ id: idSchema });
 export const projectRoutes = (db: Db) =>
   new Hono<AppEnv>()
     .get("/", async (c) => {
-      const userId = c.var.caller.user.id;
       const { rows, head } = await db.transaction(async (tx) => {
+        const userId = (await c.var.access.caller(tx)).user.id;
         const rows = await tx
           .select({ project: projects })
           .from(projectMembers)
@@ -40,8 +40,8 @@ export const projectRoutes = (db: Db) =>
 
     .post("/", jsonBody(createProjectBodySchema), async (c) => {
       const body = c.req.valid("json");
-      const userId = c.var.caller.user.id;
       return db.transaction(async (tx) => {
+        const userId = (await c.var.access.caller(tx)).user.id;
         const [created] = await tx
           .insert(projects)
           .values({ id: body.id, name: body.name, status: body.status ?? "active", ownerId: userId })
@@ -72,7 +72,7 @@ export const projectRoutes = (db: Db) =>
       const { id } = c.req.valid("param");
       const { version, ...changes } = c.req.valid("json");
       return db.transaction(async (tx) => {
-        await requireMember(tx, id, c.var.caller.user.id);
+        await c.var.access.member(tx, id);
         const [updated] = await tx
           .update(projects)
           .set({ ...changes, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
@@ -96,7 +96,7 @@ export const projectRoutes = (db: Db) =>
     .delete("/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return db.transaction(async (tx) => {
-        await requireOwner(tx, id, c.var.caller.user.id, "delete it");
+        await c.var.access.owner(tx, id, "delete it");
         // Its messages and running processes go with it (ON DELETE CASCADE), and its one
         // delete event stands for them all: a reader drops the project's messages with it,
         // so the log grows by one entry whatever the project's size.
