@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type ServerResponse } from "node:http";
 import { PGlite } from "@electric-sql/pglite";
 import { createDb } from "@tandem/db/client";
+import { LOCAL_OWNER } from "@tandem/shared";
 import postgres from "postgres";
 
 const port = Number(process.env.PORT ?? 4102);
@@ -44,9 +45,11 @@ async function connect(): Promise<Transaction> {
   await handle.migrate();
   await handle.close();
   const db = new PGlite(dataDir);
-  await db.query(`insert into projects (id, name) values ($1, 'Baseline') on conflict do nothing`, [
-    projectId,
-  ]);
+  // Owned by the local owner, as Tandem's own projects are in AUTH=local.
+  await db.query(
+    `insert into projects (id, name, owner_id) values ($1, 'Baseline', $2) on conflict do nothing`,
+    [projectId, LOCAL_OWNER.id],
+  );
   for (let i = 0; i < 200; i++) {
     await db.query(INSERT_MESSAGE, [
       randomUUID(),
