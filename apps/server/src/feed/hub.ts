@@ -516,7 +516,7 @@ export class FeedHub {
       subscriber.sink.change(change);
       return;
     }
-    for (const sent of subscriber.reader.filter(change)) subscriber.sink.change(sent);
+    subscriber.reader.send(change, subscriber.sink);
   }
 
   /** Reads again what the readers of `subscribers` may see: entries they will never pass were skipped. */

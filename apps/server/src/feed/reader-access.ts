@@ -36,21 +36,25 @@ export class ReaderAccess {
   }
 
   /**
-   * What of `change` this reader is sent: nothing, the change's shared frame, or, for its
-   * own removal from a project, the membership change and then the project's removal.
+   * Sends `to` what of `change` this reader may see: nothing, the change's shared frame,
+   * or, for its own removal from a project, the membership change and then the project's
+   * removal. Called for every change and connection, so it allocates nothing on the way.
    */
-  filter(change: FeedChange): SentChange[] {
+  send(change: FeedChange, to: { change(sent: SentChange): void }): void {
     const { event } = change;
     const projectId = event.projectId;
     if (event.entity === "member" && event.row?.userId === this.userId) {
       if (event.op === "upsert") {
         this.#projects.add(projectId);
-        return [change];
+        to.change(change);
+        return;
       }
       // Sent even when the reader no longer had it (it connected after the removal, from
       // a position before it): its browser still holds the project and must drop it.
       this.#projects.delete(projectId);
-      return [change, removal(change.position, projectId)];
+      to.change(change);
+      to.change(removal(change.position, projectId));
+      return;
     }
     if (event.entity === "project") {
       // A project's owner is its member from its first row on (a new project, or one
@@ -61,10 +65,11 @@ export class ReaderAccess {
         // read after it (the project is in none of them by then); its other members were
         // told by their own membership's delete, appended just before.
         const had = this.#projects.delete(projectId);
-        return had || event.row.ownerId === this.userId ? [change] : [];
+        if (had || event.row.ownerId === this.userId) to.change(change);
+        return;
       }
     }
-    return this.#projects.has(projectId) ? [change] : [];
+    if (this.#projects.has(projectId)) to.change(change);
   }
 }
 
