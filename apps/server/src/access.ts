@@ -2,6 +2,7 @@ import type { Db, Tx } from "@tandem/db/client";
 import { type MessageRow, messages, projectMembers } from "@tandem/db/schema";
 import type { MemberRole, SessionUser } from "@tandem/shared";
 import { and, eq, sql } from "drizzle-orm";
+import { rowsOf } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
 
 /**
@@ -93,12 +94,6 @@ interface SessionRow {
   name: string;
   email: string;
   role: MemberRole | null;
-}
-
-/** The rows of `execute`: postgres.js answers an array of them, PGlite an object holding them. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 function callerOf(row: SessionRow): Caller {
