@@ -69,3 +69,31 @@ test("a third reply at once waits for one of the two running, says so, then goes
     await server.stop();
   }
 });
+
+test("a browser past the feed's connection limit says why it is not live, and goes live once a place frees", async ({
+  browser,
+}) => {
+  const port = APP_PORT + 81;
+  const server = await ownServer(port, { FEED_MAX_CONNECTIONS_PER_USER: "1" });
+  // Two browsers (contexts) of the one local owner: each keeps a feed connection of its own.
+  const first = await browser.newContext();
+  const second = await browser.newContext();
+  try {
+    const firstApp = new TandemApp(await first.newPage());
+    await firstApp.page.goto(`http://127.0.0.1:${port}/`);
+    await expect(firstApp.connection).toHaveText("Online");
+
+    const secondApp = new TandemApp(await second.newPage());
+    await secondApp.page.goto(`http://127.0.0.1:${port}/`);
+    await expect(secondApp.connection).toHaveText("Not live: too many open windows");
+    await expect(secondApp.connection).toHaveAttribute("title", /close a tab or window/);
+    await expect(firstApp.connection).toHaveText("Online");
+
+    await first.close();
+    await expect(secondApp.connection).toHaveText("Online", { timeout: 30_000 });
+  } finally {
+    await first.close();
+    await second.close();
+    await server.stop();
+  }
+});

@@ -5,6 +5,7 @@ import {
   feedEventSchema,
   feedPositionSchema,
 } from "@tandem/shared";
+import { errorOf } from "./api.ts";
 import { storageNames } from "./storage-names.ts";
 
 /**
@@ -14,7 +15,7 @@ import { storageNames } from "./storage-names.ts";
  * BroadcastChannel. When the leader closes, another tab takes the lock and resumes
  * from the last position every tab has seen.
  */
-export type FeedStatus = "online" | "reconnecting" | "offline";
+export type FeedStatus = "online" | "reconnecting" | "offline" | "refused";
 
 export interface FeedHandlers {
   /** Settles once the first snapshot is in: the feed must not start before a known position. */
@@ -34,7 +35,7 @@ export interface FeedHandlers {
 type Broadcast =
   | { type: "change"; position: string; event: FeedEvent }
   | { type: "reset"; position: string }
-  | { type: "status"; connected: boolean }
+  | { type: "status"; connected: boolean; refusal?: string }
   /** A tab that just opened asks the leader how the feed is. */
   | { type: "hello" };
 
@@ -48,6 +49,11 @@ export function feedStatus(): FeedStatus {
   return status;
 }
 
+/** While the status is "refused": the server's words (e.g. too many connections open). */
+export function feedRefusal(): string | undefined {
+  return refusal;
+}
+
 export function onFeedStatus(listener: () => void): () => void {
   statusListeners.add(listener);
   return () => statusListeners.delete(listener);
@@ -59,10 +65,11 @@ function setStatus(next: FeedStatus) {
   for (const listener of statusListeners) listener();
 }
 
-/** Whether the feed (ours, or the leader tab's) is connected, and whether we are offline. */
+/** Whether the feed (ours, or the leader tab's) is connected or refused, and whether we are offline. */
 let connected = false;
+let refusal: string | undefined;
 function updateStatus() {
-  setStatus(!navigator.onLine ? "offline" : connected ? "online" : "reconnecting");
+  setStatus(!navigator.onLine ? "offline" : connected ? "online" : refusal ? "refused" : "reconnecting");
 }
 
 export function startFeed(handlers: FeedHandlers): void {
@@ -73,9 +80,10 @@ export function startFeed(handlers: FeedHandlers): void {
     if (message.type === "change") handlers.change(message.position, message.event);
     else if (message.type === "reset") handlers.reset(message.position);
     else if (message.type === "hello") {
-      if (leading) channel?.postMessage({ type: "status", connected } satisfies Broadcast);
+      if (leading) channel?.postMessage({ type: "status", connected, refusal } satisfies Broadcast);
     } else if (!leading) {
       connected = message.connected;
+      refusal = message.refusal;
       updateStatus();
     }
   };
@@ -109,10 +117,11 @@ function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) 
   let source: EventSource | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const setConnected = (value: boolean) => {
+  const setConnected = (value: boolean, refused?: string) => {
     connected = value;
+    refusal = refused;
     updateStatus();
-    publish({ type: "status", connected: value });
+    publish({ type: "status", connected: value, refusal: refused });
   };
 
   const open = () => {
@@ -120,28 +129,46 @@ function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) 
     source?.close();
     const position = handlers.position();
     // Each (re)connection names its position; EventSource's own retry would reuse the first URL.
-    source = new EventSource(position ? `/api/changes?since=${position}` : "/api/changes");
-    source.addEventListener(FEED_READY_EVENT, () => {
+    const url = position ? `/api/changes?since=${position}` : "/api/changes";
+    const opened = new EventSource(url);
+    source = opened;
+    let ready = false;
+    opened.addEventListener(FEED_READY_EVENT, () => {
+      ready = true;
       retryMs = RETRY_MIN_MS;
       setConnected(true);
     });
-    source.addEventListener(FEED_RESET_EVENT, (event) => {
+    opened.addEventListener(FEED_RESET_EVENT, (event) => {
       const { position } = feedPositionSchema.parse(JSON.parse(event.data));
       publish({ type: "reset", position });
     });
-    source.addEventListener("message", (event) => {
+    opened.addEventListener("message", (event) => {
       const change = feedEventSchema.safeParse(JSON.parse(event.data));
       if (change.success) publish({ type: "change", position: event.lastEventId, event: change.data });
       else console.error("Unreadable change event", event.data, change.error);
     });
-    source.addEventListener("error", () => {
-      source?.close();
-      setConnected(false);
-      if (paused) return;
-      if (navigator.onLine) handlers.dropped();
-      retryTimer = setTimeout(open, navigator.onLine ? retryMs : RETRY_MAX_MS);
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+    opened.addEventListener("error", () => {
+      opened.close();
+      if (paused || opened !== source) return;
+      if (!navigator.onLine || ready) return retry(undefined);
+      // Refused before it was ready: EventSource hides the answer, so ask for it plainly.
+      void refusalOf(url).then((refused) => {
+        if (paused || opened !== source) return;
+        if (refused) {
+          setConnected(false, refused.message);
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(open, refused.retryAfterMs);
+        } else retry(undefined);
+      });
     });
+  };
+
+  const retry = (refused: string | undefined) => {
+    setConnected(false, refused);
+    if (navigator.onLine) handlers.dropped();
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(open, navigator.onLine ? retryMs : RETRY_MAX_MS);
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
   };
 
   window.addEventListener("online", () => {
@@ -158,6 +185,27 @@ function connect(handlers: FeedHandlers, publish: (message: Broadcast) => void) 
     open();
   };
   if (!paused) open();
+}
+
+/**
+ * Why the server refuses the feed, when it does for a reason the user can act on
+ * (`feed_limit`: too many connections of this user). Anything else (a 401, a server
+ * that is down) is left to the reconnect loop and the session check.
+ */
+async function refusalOf(url: string): Promise<{ message: string; retryAfterMs: number } | undefined> {
+  const request = new AbortController();
+  try {
+    const response = await fetch(url, { signal: request.signal, headers: { accept: "text/event-stream" } });
+    if (response.ok) return undefined;
+    const error = await errorOf(response);
+    if (error.code !== "feed_limit") return undefined;
+    return { message: error.message, retryAfterMs: (error.retryAfterSeconds ?? RETRY_MAX_MS / 1000) * 1000 };
+  } catch {
+    return undefined;
+  } finally {
+    // An accepted stream is not read: close it at once, freeing its place.
+    request.abort();
+  }
 }
 
 /** Whether the feed is held (the session ended, or the user is signing out): no connection, no retry. */
