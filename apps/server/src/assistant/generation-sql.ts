@@ -49,6 +49,8 @@ export interface NewGeneration {
 }
 
 export interface ChatTurn {
+  /** What the user's message follows (see NewMessage.parentId). */
+  parentId?: string | null | undefined;
   content: string;
   parts: MessagePart[];
   projectId: string;
@@ -92,6 +94,7 @@ export function beginChat(
       {
         id: turn.messageId,
         projectId: turn.projectId,
+        parentId: turn.parentId,
         role: "user",
         content: turn.content,
         parts: turn.parts,
@@ -117,6 +120,7 @@ export function beginChat(
       .values({
         id: randomUUID(),
         projectId: turn.projectId,
+        parentId: user.id,
         role: "assistant",
         content: "",
         parts: [],
