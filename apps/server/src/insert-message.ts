@@ -26,6 +26,29 @@ export interface NewMessage {
 const messageRows = tableRows(messages);
 
 /**
+ * 400 unless `parentId` is a message of the project: a branch never crosses projects,
+ * and an id the caller cannot see answers the same as one nobody holds. `role`, when
+ * given, is the role the parent must have. Answers the parent.
+ */
+export async function requireParent(
+  tx: Tx,
+  projectId: string,
+  parentId: string,
+  field: string,
+  role?: MessageRow["role"],
+): Promise<MessageRow> {
+  const [parent] = await tx.select().from(messages).where(eq(messages.id, parentId));
+  if (parent?.projectId === projectId && (role === undefined || parent.role === role)) return parent;
+  const why =
+    parent?.projectId === projectId
+      ? `is not a ${role} message: only a user message can be answered`
+      : "is not a message of this project";
+  throw new ApiError("invalid_input", "The request body is not valid", {
+    details: [{ path: field, message: why }],
+  });
+}
+
+/**
  * Stores a client's message, idempotently on its client-made id: `created` when it is
  * new; the stored row when the same message was stored before (a retry of the same
  * send); 409 duplicate_id when the id holds a different message (bare, without the
@@ -37,7 +60,9 @@ export async function insertMessage(
   tx: Tx,
   message: NewMessage,
   userId: string,
+  parentField = "parentId",
 ): Promise<{ created: boolean; row: MessageRow }> {
+  if (message.parentId) await requireParent(tx, message.projectId, message.parentId, parentField);
   let created: MessageRow | undefined;
   try {
     // What `tx.insert(messages).values(message).onConflictDoNothing().returning()` sends,

@@ -192,10 +192,12 @@ describe.each(backends)("chat on %s", (kind) => {
 
     test("the history is capped at the last 50 messages", async () => {
       const project = await createProject(server);
+      const ids = Array.from({ length: 60 }, () => randomUUID());
       await server.handle.db.insert(messages).values(
-        Array.from({ length: 60 }, (_, i) => ({
-          id: randomUUID(),
+        ids.map((id, i) => ({
+          id,
           projectId: project.id,
+          parentId: i === 0 ? null : ids[i - 1],
           role: "user" as const,
           content: `old #${i + 1}`,
           createdAt: sql`now() - ${`${60 - i} minutes`}::interval`,
