@@ -1,7 +1,7 @@
 import type { Tx } from "@tandem/db/client";
 import { type MessageRow, messages } from "@tandem/db/schema";
 import type { MessagePart } from "@tandem/shared";
-import { eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
 import { rowsOf, tableRows } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
@@ -56,13 +56,33 @@ export async function requireParent(
  * not exist. One statement when it is new: the project's foreign key is the check. The
  * caller has checked that `userId` is a member of `message.projectId`.
  */
+/**
+ * What a message after `parent` follows. A user message written after another user
+ * message (sent before that one was answered: typed quickly, or queued offline) follows
+ * that message's answer once there is one, its first, so the branch reads question, answer,
+ * question, and a retry lands on the same parent.
+ */
+async function followAnswer(tx: Tx, parent: MessageRow): Promise<string> {
+  if (parent.role !== "user") return parent.id;
+  const [answer] = await tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.parentId, parent.id), eq(messages.role, "assistant")))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+    .limit(1);
+  return answer?.id ?? parent.id;
+}
+
 export async function insertMessage(
   tx: Tx,
   message: NewMessage,
   userId: string,
   parentField = "parentId",
 ): Promise<{ created: boolean; row: MessageRow }> {
-  if (message.parentId) await requireParent(tx, message.projectId, message.parentId, parentField);
+  if (message.parentId) {
+    const parent = await requireParent(tx, message.projectId, message.parentId, parentField);
+    message = { ...message, parentId: await followAnswer(tx, parent) };
+  }
   let created: MessageRow | undefined;
   try {
     // What `tx.insert(messages).values(message).onConflictDoNothing().returning()` sends,

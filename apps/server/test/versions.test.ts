@@ -59,6 +59,23 @@ describe.each(backends)("versions on %s", (kind) => {
     expect(plain.parentId).toBe(reply.id);
   });
 
+  test("a message sent after an unanswered one follows its answer, once there is one", async () => {
+    const project = await createProject(server);
+    const unanswered = await createMessage(server, project.id, { parentId: null });
+    const next = await createMessage(server, project.id, { parentId: unanswered.id });
+    expect(next.parentId).toBe(unanswered.id);
+
+    const [question, answer] = await turn(server, project.id, says("Answered"), null);
+    const after = says("After");
+    const [late] = await turn(server, project.id, after, question.id);
+    expect(late.parentId).toBe(answer.id);
+    expect(model.promptFor(after).slice(1)).toEqual([
+      ["user", question.content],
+      ["assistant", answer.content],
+      ["user", after],
+    ]);
+  });
+
   test("regenerate adds a reply beside the first, and the model is asked the same branch", async () => {
     const project = await createProject(server);
     const question = says("Question");
