@@ -20,7 +20,7 @@ import {
   OWN_ORIGIN,
 } from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
-import { deltaText, readAll, readAsUIMessage, SseReader, shape, textOf } from "./sse.ts";
+import { deltaText, REPLY_SHAPE, readAll, readAsUIMessage, SseReader, shape, textOf } from "./sse.ts";
 
 /** The data of a data-message chunk, checked against the contract. */
 const rowOf = (chunk: UIMessageChunk | undefined): Message => {
@@ -628,15 +628,7 @@ describe.each(backends)("chat on %s", (kind) => {
 
       const chunks = await follower.rest();
       await first.rest();
-      expect(shape(chunks)).toEqual([
-        "start",
-        "data-message:assistant:streaming",
-        "text-start",
-        "text-delta*",
-        "text-end",
-        "data-message:assistant:complete",
-        "finish",
-      ]);
+      expect(shape(chunks)).toEqual(REPLY_SHAPE);
       const stored = await storedMessage(server, replyId);
       expect(deltaText(chunks)).toBe(stored?.content);
       expect(stored).toMatchObject({ status: "complete", content: scriptedText(10) });
@@ -669,15 +661,7 @@ describe.each(backends)("chat on %s", (kind) => {
       const firstPrompt = model.promptFor(content);
 
       const chunks = await readAll(await chatPost(server, `/api/chat/${replyId}/retry`));
-      expect(shape(chunks)).toEqual([
-        "start",
-        "data-message:assistant:streaming",
-        "text-start",
-        "text-delta*",
-        "text-end",
-        "data-message:assistant:complete",
-        "finish",
-      ]);
+      expect(shape(chunks)).toEqual(REPLY_SHAPE);
       expect(startOf(chunks[0])).toBe(replyId);
       expect(rowOf(chunks[1])).toMatchObject({
         id: replyId,

@@ -5,7 +5,7 @@ import { backends, type TestServer, useTestServer } from "./backends.ts";
 import { projectMessages, storedMessage } from "./chat.ts";
 import { call, client, createMessage, createProject, expectError, expectInvalid } from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
-import { readAll, shape } from "./sse.ts";
+import { REPLY_SHAPE, readAll, shape } from "./sse.ts";
 
 /** A user message the scripted model answers with `tokens` words, tagged so no two tests share it. */
 const says = (what: string, tokens = 3) => `${what} [tokens:${tokens}] #${randomBytes(4).toString("hex")}`;
@@ -85,15 +85,7 @@ describe.each(backends)("versions on %s", (kind) => {
     const chunks = await chat(server, { projectId: project.id, regenerate: { id, parentId: user.id } });
 
     // No user message this time: the stream is the new reply's alone.
-    expect(shape(chunks)).toEqual([
-      "start",
-      "data-message:assistant:streaming",
-      "text-start",
-      "text-delta*",
-      "text-end",
-      "data-message:assistant:complete",
-      "finish",
-    ]);
+    expect(shape(chunks)).toEqual(REPLY_SHAPE);
     expect(chunks[0]).toEqual({ type: "start", messageId: id });
     const rows = await messagesOf(server, project.id);
     expect(rows.map((row) => [row.id, row.parentId, row.role])).toEqual([

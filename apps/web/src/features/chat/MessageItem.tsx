@@ -107,31 +107,15 @@ function MessageActions({
   edit,
 }: MessageView & MessagePlace & { canEdit: boolean; canRegenerate: boolean; edit: () => void }) {
   if (!versionCount && !canEdit && !canRegenerate) return null;
-  const show = (id: string | undefined) => id && chooseBranch(message.projectId, id);
+  const show = (id: string) => chooseBranch(message.projectId, id);
   return (
     <div className="message-actions">
       {versionCount !== undefined && (
         // biome-ignore lint/a11y/useSemanticElements: a group of controls, not a form's fieldset
         <div className="versions" role="group" aria-label="Versions">
-          <button
-            type="button"
-            className="icon"
-            aria-label="Previous version"
-            disabled={!previousVersion}
-            onClick={() => show(previousVersion)}
-          >
-            ‹
-          </button>
+          <VersionButton label="Previous version" glyph="‹" to={previousVersion} show={show} />
           <span className="version-count">{`${versionIndex} / ${versionCount}`}</span>
-          <button
-            type="button"
-            className="icon"
-            aria-label="Next version"
-            disabled={!nextVersion}
-            onClick={() => show(nextVersion)}
-          >
-            ›
-          </button>
+          <VersionButton label="Next version" glyph="›" to={nextVersion} show={show} />
         </div>
       )}
       <div className="message-buttons">
@@ -147,6 +131,20 @@ function MessageActions({
         )}
       </div>
     </div>
+  );
+}
+
+function VersionButton(props: {
+  label: string;
+  glyph: string;
+  to: string | undefined;
+  show: (id: string) => void;
+}) {
+  const { label, glyph, to, show } = props;
+  return (
+    <button type="button" className="icon" aria-label={label} disabled={!to} onClick={() => to && show(to)}>
+      {glyph}
+    </button>
   );
 }
 
