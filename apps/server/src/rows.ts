@@ -18,6 +18,7 @@ export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     projectId: row.projectId,
+    parentId: row.parentId,
     role: row.role,
     content: row.content,
     parts: row.parts,

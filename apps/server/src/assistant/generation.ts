@@ -1,19 +1,12 @@
 import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
-import { type FinishReason, type ModelMessage, streamText } from "ai";
+import { type FinishReason, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
 import type { ChatModel } from "./chat-model.ts";
-import {
-  beat,
-  type Ending,
-  finishGeneration,
-  historyBefore,
-  INTERRUPTED_ERROR,
-  writeProgress,
-} from "./generation-sql.ts";
-import { withinBudget } from "./history-budget.ts";
+import { beat, type Ending, finishGeneration, INTERRUPTED_ERROR, writeProgress } from "./generation-sql.ts";
+import { modelMessages } from "./model-messages.ts";
 import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
@@ -124,11 +117,10 @@ export class Generation {
     let finishReason: FinishReason | undefined;
 
     try {
-      const history = withinBudget(await historyBefore(this.#db, this.row), this.#settings.historyChars);
       const result = streamText({
         model: this.#model,
         system: SYSTEM_PROMPT,
-        messages: history.map(toModelMessage),
+        messages: await modelMessages(this.#db, this.row, this.#settings.historyChars),
         allowSystemInMessages: true,
         maxOutputTokens: this.#settings.maxOutputTokens,
         abortSignal: this.#abort.signal,
@@ -235,17 +227,6 @@ export class Generation {
       }
     }, this.#settings.heartbeatMs);
     return timer;
-  }
-}
-
-function toModelMessage(row: MessageRow): ModelMessage {
-  switch (row.role) {
-    case "system":
-      return { role: "system", content: row.content };
-    case "assistant":
-      return { role: "assistant", content: row.content };
-    default:
-      return { role: "user", content: row.content };
   }
 }
 
