@@ -4,6 +4,7 @@ import {
   chatUsage,
   type MessageRow,
   messages,
+  projects,
   type RunningProcessRow,
   runningProcesses,
 } from "@tandem/db/schema";
@@ -283,6 +284,15 @@ export async function historyBefore(db: Db, reply: MessageRow): Promise<MessageR
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(HISTORY_MAX);
   return rows.reverse();
+}
+
+/** The project's instructions ("" for none): the model's system message in its replies. */
+export async function projectInstructions(db: Db, projectId: string): Promise<string> {
+  const [row] = await db
+    .select({ instructions: projects.instructions })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return row?.instructions ?? "";
 }
 
 const stillRunning = (processId: string) =>

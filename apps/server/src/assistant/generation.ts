@@ -4,13 +4,14 @@ import { type FinishReason, type ModelMessage, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
-import type { ChatModel } from "./chat-model.ts";
+import { type ChatModel, TANDEM_SYSTEM_PROMPT } from "./chat-model.ts";
 import {
   beat,
   type Ending,
   finishGeneration,
   historyBefore,
   INTERRUPTED_ERROR,
+  projectInstructions,
   writeProgress,
 } from "./generation-sql.ts";
 import { withinBudget } from "./history-budget.ts";
@@ -34,10 +35,6 @@ export interface GenerationSettings {
  * down, or its process row stopped being `running` (stopped or interrupted elsewhere).
  */
 export type StopReason = "stop" | "shutdown" | "lost";
-
-const SYSTEM_PROMPT =
-  "You are the assistant in Tandem, a chat workspace where each project has its own chat. " +
-  "Answer in Markdown; use fenced code blocks with a language for code.";
 
 const ERROR_MAX = 2000;
 
@@ -124,11 +121,10 @@ export class Generation {
     let finishReason: FinishReason | undefined;
 
     try {
-      const history = withinBudget(await historyBefore(this.#db, this.row), this.#settings.historyChars);
       const result = streamText({
         model: this.#model,
-        system: SYSTEM_PROMPT,
-        messages: history.map(toModelMessage),
+        system: TANDEM_SYSTEM_PROMPT,
+        messages: await modelMessages(this.#db, this.row, this.#settings.historyChars),
         allowSystemInMessages: true,
         maxOutputTokens: this.#settings.maxOutputTokens,
         abortSignal: this.#abort.signal,
@@ -236,6 +232,18 @@ export class Generation {
     }, this.#settings.heartbeatMs);
     return timer;
   }
+}
+
+/**
+ * What the model is asked with for `reply`: the project's instructions as a system
+ * message (when it has any), then the history before the reply that fits the budget.
+ */
+async function modelMessages(db: Db, reply: MessageRow, historyChars: number): Promise<ModelMessage[]> {
+  const instructions = await projectInstructions(db, reply.projectId);
+  const history = withinBudget(await historyBefore(db, reply), historyChars);
+  const system: ModelMessage[] =
+    instructions.trim() === "" ? [] : [{ role: "system", content: instructions }];
+  return [...system, ...history.map(toModelMessage)];
 }
 
 function toModelMessage(row: MessageRow): ModelMessage {
