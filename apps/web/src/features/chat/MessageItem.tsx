@@ -4,6 +4,7 @@ import { lazy, memo, Suspense, useState } from "react";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryReply } from "../../sync/replies.ts";
+import { MessageActions } from "./MessageActions.tsx";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
 const Markdown = lazy(() => import("./Markdown.tsx"));
@@ -57,6 +58,7 @@ export const MessageItem = memo(function MessageItem({ message, status, failure 
         </div>
       )}
       {message.role === "assistant" && <ReplyOutcome message={message} />}
+      <MessageActions message={message} />
     </article>
   );
 });
