@@ -16,6 +16,11 @@ export interface NewMessage {
   role: "user";
   content: string;
   parts: MessagePart[];
+  /**
+   * The message it follows on its branch (null: a first message). Undefined for a client
+   * that names none: it follows the project's newest message, as in a chat with no versions.
+   */
+  parentId?: string | null | undefined;
 }
 
 const messageRows = tableRows(messages);
@@ -37,8 +42,12 @@ export async function insertMessage(
   try {
     // What `tx.insert(messages).values(message).onConflictDoNothing().returning()` sends,
     // written out: that builder was the largest part of a POST's own CPU time.
+    const parent =
+      message.parentId === undefined
+        ? sql`(select m.id from ${messages} m where m.project_id = ${message.projectId} order by m.created_at desc, m.id desc limit 1)`
+        : sql`${message.parentId}::uuid`;
     const inserted = await tx.execute(
-      sql`insert into ${messages} ("id", "project_id", "role", "content", "parts") values (${message.id}, ${message.projectId}, ${message.role}, ${message.content}, ${JSON.stringify(message.parts)}) on conflict ("id") do nothing returning ${messageRows.columnList}`,
+      sql`insert into ${messages} ("id", "project_id", "parent_id", "role", "content", "parts") values (${message.id}, ${message.projectId}, ${parent}, ${message.role}, ${message.content}, ${JSON.stringify(message.parts)}) on conflict ("id") do nothing returning ${messageRows.columnList}`,
     );
     const [raw] = rowsOf<Record<string, unknown>>(inserted);
     created = raw && messageRows.fromDriver(raw);
@@ -59,6 +68,7 @@ export async function insertMessage(
     stored &&
     stored.projectId === message.projectId &&
     stored.role === message.role &&
+    (message.parentId === undefined || stored.parentId === message.parentId) &&
     stored.content === message.content &&
     sameJson(stored.parts, message.parts);
   if (same) return { created: false, row: stored };

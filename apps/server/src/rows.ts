@@ -19,6 +19,7 @@ export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,
     projectId: row.projectId,
+    parentId: row.parentId,
     role: row.role,
     content: row.content,
     parts: row.parts,

@@ -352,8 +352,8 @@ describe.each(backends)("messages on %s", (kind) => {
 
   test("DELETE removes the message; a second DELETE is 404", async () => {
     const project = await createProject(server);
-    const message = await createMessage(server, project.id);
     const kept = await createMessage(server, project.id);
+    const message = await createMessage(server, project.id);
 
     expect(await call(server, "DELETE", `/api/messages/${message.id}`)).toEqual({
       status: 200,

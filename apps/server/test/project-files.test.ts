@@ -8,7 +8,6 @@ import {
   projectSchema,
   textParts,
 } from "@tandem/shared";
-import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { signUp } from "./accounts.ts";

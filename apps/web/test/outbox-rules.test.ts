@@ -30,6 +30,7 @@ const project = (id: string, name = id, version = 1): Project => ({
 const message = (id: string, projectId: string): Message => ({
   id,
   projectId,
+  parentId: null,
   role: "user",
   content: id,
   parts: [{ type: "text", text: id }],

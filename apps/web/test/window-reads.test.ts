@@ -6,6 +6,7 @@ const projectId = "0190a000-0000-7000-8000-000000000001";
 const message = (id: string, version: number, content = `v${version}`): Message => ({
   id,
   projectId,
+  parentId: null,
   role: "user",
   content,
   parts: [{ type: "text", text: content }],

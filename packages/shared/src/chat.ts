@@ -19,6 +19,8 @@ export const chatRequestSchema = z.strictObject({
   message: z
     .strictObject({
       id: idSchema,
+      /** The message it follows on its branch (null: the first); left out, the project's newest. */
+      parentId: z.optional(z.nullable(idSchema)),
       content: z.optional(messageContentSchema),
       parts: z.optional(z.array(messagePartSchema)),
     })

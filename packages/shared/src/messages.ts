@@ -23,10 +23,14 @@ export const messageContentSchema = z.string().check(
   z.refine(noNul, { error: "must not contain NUL characters" }),
 );
 
-/** A message as the API answers it. */
+/**
+ * A message as the API answers it. Messages form a tree: `parentId` is the message this
+ * one follows on its branch (null for the first); versions of a turn are siblings.
+ */
 export const messageSchema = z.object({
   id: idSchema,
   projectId: idSchema,
+  parentId: z.nullable(idSchema),
   role: messageRoleSchema,
   content: z.string(),
   parts: z.array(messagePartSchema),
@@ -48,6 +52,8 @@ export const messageListSchema = z.array(messageSchema);
 export const createMessageBodySchema = z.strictObject({
   id: idSchema,
   projectId: idSchema,
+  /** The message it follows (null: the first); left out, the project's newest message. */
+  parentId: z.optional(z.nullable(idSchema)),
   role: z._default(z.enum(["user"], { error: 'must be "user"' }), "user"),
   content: messageContentSchema,
   parts: z.optional(z.array(messagePartSchema)),

@@ -131,6 +131,7 @@ export class Assistant {
       {
         projectId: request.projectId,
         messageId: message.id,
+        parentId: message.parentId,
         content,
         parts: message.parts ?? textParts(content),
       },

@@ -50,6 +50,8 @@ export interface NewGeneration {
 }
 
 export interface ChatTurn {
+  /** What the user's message follows (see NewMessage.parentId). */
+  parentId?: string | null | undefined;
   content: string;
   parts: MessagePart[];
   projectId: string;
@@ -93,6 +95,7 @@ export function beginChat(
       {
         id: turn.messageId,
         projectId: turn.projectId,
+        parentId: turn.parentId,
         role: "user",
         content: turn.content,
         parts: turn.parts,
@@ -118,6 +121,7 @@ export function beginChat(
       .values({
         id: randomUUID(),
         projectId: turn.projectId,
+        parentId: user.id,
         role: "assistant",
         content: "",
         parts: [],

@@ -11,15 +11,12 @@ import {
   textParts,
 } from "@tandem/shared";
 import { INTERRUPTED_ERROR, replyParts } from "../assistant/generation-sql.ts";
-import { type TreeNode, treeProblems } from "./message-tree.ts";
-
-/** A stored message with the message it follows. */
-export type TreeMessage = MessageRow & TreeNode;
+import { treeProblems } from "./message-tree.ts";
 
 /** A project and its messages (oldest first, every branch) as the JSON file. */
 export function toProjectFile(
   project: ProjectRow,
-  rows: readonly TreeMessage[],
+  rows: readonly MessageRow[],
   exportedAt: Date,
 ): ProjectFile {
   return {

@@ -142,16 +142,26 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
       const { id } = c.req.valid("param");
       return writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.message(tx, id, { forUpdate: true });
-        // A reply's running process goes with it; deleted by name, so the feed tells of it.
+        // The versions and replies below it go with it (they follow it), and the replies'
+        // running processes: each deleted by name, so the feed tells of every one.
+        const subtree = sql`(with recursive below as (select ${id}::uuid as id union all select m.id from ${messages} m join below b on m.parent_id = b.id) select id from below)`;
         const processes = await tx
           .delete(runningProcesses)
-          .where(eq(runningProcesses.messageId, id))
+          .where(sql`${runningProcesses.messageId} in ${subtree}`)
           .returning();
-        const [deleted] = await tx.delete(messages).where(eq(messages.id, id)).returning();
+        const gone = await tx.delete(messages).where(sql`${messages.id} in ${subtree}`).returning();
+        const deleted = gone.find((row) => row.id === id);
         if (!deleted) throw notFound("Message", id);
         withPosition(
           c,
-          await append([...processChanges("delete", processes), ...messageChanges("delete", [deleted])]),
+          await append([
+            ...processChanges("delete", processes),
+            ...messageChanges(
+              "delete",
+              gone.filter((row) => row.id !== id),
+            ),
+            ...messageChanges("delete", [deleted]),
+          ]),
         );
         return c.json(toMessage(deleted), 200);
       });

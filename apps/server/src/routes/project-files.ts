@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "@tandem/db/client";
-import { type MessageRow, messages, projectMembers, projects } from "@tandem/db/schema";
+import { messages, projectMembers, projects } from "@tandem/db/schema";
 import {
   exportQuerySchema,
   idSchema,
@@ -22,7 +22,6 @@ import {
   fileProblems,
   type ImportedMessage,
   importedMessages,
-  type TreeMessage,
   toProjectFile,
 } from "../project-files/project-file.ts";
 import { transcript } from "../project-files/transcript.ts";
@@ -55,19 +54,18 @@ export const projectFileRoutes = (db: Db) =>
         return { project, rows };
       }, SNAPSHOT);
 
-      const tree = withParents(rows);
       const now = new Date();
       c.header("cache-control", "no-store");
       if (format === "json") {
         c.header("content-disposition", attachment(project.name, "json"));
-        return c.json(toProjectFile(project, tree, now));
+        return c.json(toProjectFile(project, rows, now));
       }
-      if (leaf !== undefined && !tree.some((message) => message.id === leaf)) {
+      if (leaf !== undefined && !rows.some((message) => message.id === leaf)) {
         throw new ApiError("invalid_input", "The query is not valid", {
           details: [{ path: "leaf", message: "is not a message of this project" }],
         });
       }
-      const branch = leaf === undefined ? newestBranch(tree) : branchEndingAt(tree, leaf);
+      const branch = leaf === undefined ? newestBranch(rows) : branchEndingAt(rows, leaf);
       c.header("content-disposition", attachment(project.name, "md"));
       return c.body(transcript(project, branch, now), 200, {
         "content-type": "text/markdown; charset=utf-8",
@@ -126,6 +124,7 @@ function stored(row: ImportedMessage, projectId: string) {
   return {
     id: row.id,
     projectId,
+    parentId: row.parentId,
     role: row.role,
     content: row.content,
     parts: row.parts,
@@ -133,11 +132,6 @@ function stored(row: ImportedMessage, projectId: string) {
     error: row.error,
     createdAt: sql`${row.createdAt.toISOString()}::timestamptz + ${row.micros}::integer * interval '1 microsecond'`,
   };
-}
-
-/** A project's messages, oldest first, with the message each follows: the one before it. */
-function withParents(rows: MessageRow[]): TreeMessage[] {
-  return rows.map((row, i) => ({ ...row, parentId: rows[i - 1]?.id ?? null }));
 }
 
 /** `attachment; filename=…` naming the file after the project, for any name (RFC 6266). */

@@ -10,9 +10,10 @@ import { storageNames } from "./storage-names.ts";
  *
  * REPLICA_VERSION names the stored shape: a replica of another version (or one that
  * fails to open) is dropped and rebuilt from the server, never read. Version 2 added
- * each row's `createdAt` and the `(scope, createdAt)` index.
+ * each row's `createdAt` and the `(scope, createdAt)` index; version 3 message rows carry
+ * `parentId` (the message tree).
  */
-export const REPLICA_VERSION = 2;
+export const REPLICA_VERSION = 3;
 const FLUSH_MS = 100;
 
 interface StoredRow {

@@ -163,7 +163,12 @@ export async function sendChatMessage(message: Message): Promise<Message> {
     api.chat.$post({
       json: {
         projectId: message.projectId,
-        message: { id: message.id, content: message.content, parts: message.parts },
+        message: {
+          id: message.id,
+          parentId: message.parentId,
+          content: message.content,
+          parts: message.parts,
+        },
       },
     }),
   );

@@ -106,7 +106,7 @@ export function Chat({ projectId }: { projectId: string }) {
       </div>
       <Composer
         projectId={projectId}
-        onSend={(content) => sendMessage(projectId, content)}
+        onSend={(content) => sendMessage(projectId, content, views.at(-1)?.message.id ?? null)}
         stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
       />
     </div>

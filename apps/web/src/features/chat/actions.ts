@@ -3,13 +3,17 @@ import { type FailedWrite, forgetFailedWrite } from "../../collections/failed-wr
 import { messagesCollection } from "../../collections/messages.ts";
 import { newId } from "../../lib/ids.ts";
 
-/** Sends a message: it shows in the chat at once, pending until the server has it. */
-export function sendMessage(projectId: string, content: string): string {
+/**
+ * Sends a message after `parentId` (the last message of the branch on screen; null for
+ * a first message): it shows in the chat at once, pending until the server has it.
+ */
+export function sendMessage(projectId: string, content: string, parentId: string | null): string {
   const now = new Date().toISOString();
   const id = newId();
   messagesCollection(projectId).insert({
     id,
     projectId,
+    parentId,
     role: "user",
     content,
     parts: textParts(content),
