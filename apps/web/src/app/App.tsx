@@ -1,5 +1,5 @@
 import type { SessionUser } from "@tandem/shared";
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Route, Switch, useLocation } from "wouter";
 import { AccountFooter } from "../features/account/AccountFooter.tsx";
 import { EditingProvider } from "../features/projects/editing.tsx";
@@ -22,14 +22,22 @@ export function App({ user }: { user: SessionUser | undefined }) {
   // Choosing a project (or making one) goes there: the drawer has done its job.
   useEffect(() => setDrawerOpen(false), [location]);
 
-  useEffect(() => {
-    if (drawerOpen) drawer.current?.focus();
-  }, [drawerOpen]);
-
-  const close = () => {
+  const close = useCallback(() => {
     setDrawerOpen(false);
     opener.current?.focus();
-  };
+  }, []);
+
+  // Open: the focus goes into the list, and Escape (wherever the focus is) closes it.
+  useEffect(() => {
+    if (!drawerOpen) return;
+    drawer.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      // A form in the list that takes Escape itself (cancelling "New project") keeps it open.
+      if (event.key === "Escape" && !event.defaultPrevented) close();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [drawerOpen, close]);
 
   return (
     <EditingProvider>
@@ -50,15 +58,7 @@ export function App({ user }: { user: SessionUser | undefined }) {
             Tandem
           </span>
         </header>
-        <aside
-          id="projects-drawer"
-          ref={drawer}
-          className="app-sidebar"
-          tabIndex={-1}
-          onKeyDown={(event) => {
-            if (event.key === "Escape" && drawerOpen) close();
-          }}
-        >
+        <aside id="projects-drawer" ref={drawer} className="app-sidebar" tabIndex={-1}>
           <ProjectNav />
           {user && <AccountFooter user={user} />}
         </aside>
