@@ -173,9 +173,9 @@ function describeInstructions(instructions: string): string {
   const text = instructions.replace(/\s+/g, " ").trim();
   const words = text.split(" ").length;
   return (
-    `**Project instructions:** I have this project's instructions (${words} word${words === 1 ? "" : "s"}): ` +
-    `"${clip(text, MAX_INSTRUCTIONS_QUOTE)}". I can't follow them offline; a connected model gets them ` +
-    "as its system message with every reply."
+    `**Project instructions:** I have this project's instructions (${words} word${words === 1 ? "" : "s"}). ` +
+    "I can't follow them offline; a connected model gets them as its system message with every reply:" +
+    `\n\n> ${clip(text, MAX_INSTRUCTIONS_QUOTE)}`
   );
 }
 
