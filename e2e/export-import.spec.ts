@@ -91,3 +91,50 @@ test("a file that is not a project file is refused with an alert, and no project
   expect((await api.projects()).map((project) => project.name)).not.toContain(name);
   await expect(app.nav.getByRole("link", { name, exact: true })).toHaveCount(0);
 });
+
+test("Download Markdown follows the branch on screen; Download JSON holds every version", async ({
+  app,
+  page,
+}) => {
+  await page.goto("/");
+  await app.createProject(uniqueName("Branches"));
+  const fruit = uniqueName("Which fruit?");
+  const vegetable = uniqueName("Which vegetable?");
+  await app.sendMessage(fruit);
+  const replies = app.log.locator('article[data-role="assistant"]');
+  await expect(replies.first()).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
+
+  const asked = app.message(fruit);
+  await asked.hover();
+  await asked.getByRole("button", { name: "Edit", exact: true }).click();
+  await page.getByRole("textbox", { name: "Edit message" }).fill(vegetable);
+  await page.getByRole("button", { name: "Save and send", exact: true }).click();
+  await expect(replies.first()).toContainText(`You said: ${vegetable}`, { timeout: 15_000 });
+  await expect(replies.first()).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
+  await app.message(vegetable).getByRole("button", { name: "Previous version" }).click();
+  await expect(replies.first()).toContainText(`You said: ${fruit}`);
+
+  await page.getByRole("button", { name: "Export project", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Export project" });
+  const [markdown] = await Promise.all([
+    page.waitForEvent("download"),
+    dialog.getByRole("button", { name: "Download Markdown", exact: true }).click(),
+  ]);
+  const transcript = await readFile(await markdown.path(), "utf8");
+  expect(transcript).toContain(`You said: ${fruit}`);
+  expect(transcript).not.toContain(vegetable);
+
+  const [json] = await Promise.all([
+    page.waitForEvent("download"),
+    dialog.getByRole("button", { name: "Download JSON", exact: true }).click(),
+  ]);
+  const file = JSON.parse(await readFile(await json.path(), "utf8")) as {
+    messages: Array<{ content: string; parentId: string | null }>;
+  };
+  const contents = file.messages.map((message) => message.content);
+  expect(contents).toContain(fruit);
+  expect(contents).toContain(vegetable);
+  // The two questions are versions of one turn: the same (empty) parent.
+  const questions = file.messages.filter((m) => m.content === fruit || m.content === vegetable);
+  expect(questions.map((m) => m.parentId)).toEqual([null, null]);
+});

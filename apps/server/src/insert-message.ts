@@ -1,7 +1,7 @@
 import type { Tx } from "@tandem/db/client";
 import { type MessageRow, messages } from "@tandem/db/schema";
 import type { MessagePart } from "@tandem/shared";
-import { eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
 import { rowsOf, tableRows } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
@@ -26,6 +26,29 @@ export interface NewMessage {
 const messageRows = tableRows(messages);
 
 /**
+ * 400 unless `parentId` is a message of the project: a branch never crosses projects,
+ * and an id the caller cannot see answers the same as one nobody holds. `role`, when
+ * given, is the role the parent must have. Answers the parent.
+ */
+export async function requireParent(
+  tx: Tx,
+  projectId: string,
+  parentId: string,
+  field: string,
+  role?: MessageRow["role"],
+): Promise<MessageRow> {
+  const [parent] = await tx.select().from(messages).where(eq(messages.id, parentId));
+  if (parent?.projectId === projectId && (role === undefined || parent.role === role)) return parent;
+  const why =
+    parent?.projectId === projectId
+      ? `is not a ${role} message: only a user message can be answered`
+      : "is not a message of this project";
+  throw new ApiError("invalid_input", "The request body is not valid", {
+    details: [{ path: field, message: why }],
+  });
+}
+
+/**
  * Stores a client's message, idempotently on its client-made id: `created` when it is
  * new; the stored row when the same message was stored before (a retry of the same
  * send); 409 duplicate_id when the id holds a different message (bare, without the
@@ -33,11 +56,33 @@ const messageRows = tableRows(messages);
  * not exist. One statement when it is new: the project's foreign key is the check. The
  * caller has checked that `userId` is a member of `message.projectId`.
  */
+/**
+ * What a message after `parent` follows. A user message written after another user
+ * message (sent before that one was answered: typed quickly, or queued offline) follows
+ * that message's answer once there is one, its first, so the branch reads question, answer,
+ * question, and a retry lands on the same parent.
+ */
+async function followAnswer(tx: Tx, parent: MessageRow): Promise<string> {
+  if (parent.role !== "user") return parent.id;
+  const [answer] = await tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.parentId, parent.id), eq(messages.role, "assistant")))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+    .limit(1);
+  return answer?.id ?? parent.id;
+}
+
 export async function insertMessage(
   tx: Tx,
   message: NewMessage,
   userId: string,
+  parentField = "parentId",
 ): Promise<{ created: boolean; row: MessageRow }> {
+  if (message.parentId) {
+    const parent = await requireParent(tx, message.projectId, message.parentId, parentField);
+    message = { ...message, parentId: await followAnswer(tx, parent) };
+  }
   let created: MessageRow | undefined;
   try {
     // What `tx.insert(messages).values(message).onConflictDoNothing().returning()` sends,

@@ -104,6 +104,19 @@ const cases: RouteCase[] = [
     owner: 200,
   },
   {
+    name: "POST /api/chat (regenerate)",
+    make: async (w) => {
+      const reply = await w.sharedReply();
+      return {
+        method: "POST",
+        path: "/api/chat",
+        body: { projectId: reply.projectId, regenerate: { id: randomUUID(), parentId: reply.parentId } },
+      };
+    },
+    member: 200,
+    owner: 200,
+  },
+  {
     name: "GET /api/chat/:id/stream",
     make: async (w) => ({ method: "GET", path: `/api/chat/${(await w.sharedReply()).id}/stream` }),
     // The reply has ended: nothing to follow.

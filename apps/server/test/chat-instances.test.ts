@@ -13,7 +13,7 @@ import { backends, createTestDatabase, openDb, type TestDatabase } from "./backe
 import { postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
 import { call, createProject, expectError } from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
-import { deltaText, SseReader, shape } from "./sse.ts";
+import { deltaText, REPLY_SHAPE, SseReader, shape } from "./sse.ts";
 
 const script = (directives: string) => `${directives} #${randomBytes(4).toString("hex")}`;
 
@@ -86,15 +86,7 @@ describe.each(backends)("two instances on %s", (kind) => {
 
     const chunks = await follower.rest();
     await writer.rest();
-    expect(shape(chunks)).toEqual([
-      "start",
-      "data-message:assistant:streaming",
-      "text-start",
-      "text-delta*",
-      "text-end",
-      "data-message:assistant:complete",
-      "finish",
-    ]);
+    expect(shape(chunks)).toEqual(REPLY_SHAPE);
     const stored = await storedMessage(a(), replyId);
     expect(stored).toMatchObject({ status: "complete", content: scriptedText(8) });
     expect(deltaText(chunks)).toBe(stored?.content);

@@ -20,7 +20,7 @@ import {
   OWN_ORIGIN,
 } from "./http.ts";
 import { scriptedText, useScriptedModel } from "./model.ts";
-import { deltaText, readAll, readAsUIMessage, SseReader, shape, textOf } from "./sse.ts";
+import { deltaText, REPLY_SHAPE, readAll, readAsUIMessage, SseReader, shape, textOf } from "./sse.ts";
 
 /** The data of a data-message chunk, checked against the contract. */
 const rowOf = (chunk: UIMessageChunk | undefined): Message => {
@@ -192,10 +192,12 @@ describe.each(backends)("chat on %s", (kind) => {
 
     test("the history is capped at the last 50 messages", async () => {
       const project = await createProject(server);
+      const ids = Array.from({ length: 60 }, () => randomUUID());
       await server.handle.db.insert(messages).values(
-        Array.from({ length: 60 }, (_, i) => ({
-          id: randomUUID(),
+        ids.map((id, i) => ({
+          id,
           projectId: project.id,
+          parentId: i === 0 ? null : ids[i - 1],
           role: "user" as const,
           content: `old #${i + 1}`,
           createdAt: sql`now() - ${`${60 - i} minutes`}::interval`,
@@ -626,15 +628,7 @@ describe.each(backends)("chat on %s", (kind) => {
 
       const chunks = await follower.rest();
       await first.rest();
-      expect(shape(chunks)).toEqual([
-        "start",
-        "data-message:assistant:streaming",
-        "text-start",
-        "text-delta*",
-        "text-end",
-        "data-message:assistant:complete",
-        "finish",
-      ]);
+      expect(shape(chunks)).toEqual(REPLY_SHAPE);
       const stored = await storedMessage(server, replyId);
       expect(deltaText(chunks)).toBe(stored?.content);
       expect(stored).toMatchObject({ status: "complete", content: scriptedText(10) });
@@ -667,15 +661,7 @@ describe.each(backends)("chat on %s", (kind) => {
       const firstPrompt = model.promptFor(content);
 
       const chunks = await readAll(await chatPost(server, `/api/chat/${replyId}/retry`));
-      expect(shape(chunks)).toEqual([
-        "start",
-        "data-message:assistant:streaming",
-        "text-start",
-        "text-delta*",
-        "text-end",
-        "data-message:assistant:complete",
-        "finish",
-      ]);
+      expect(shape(chunks)).toEqual(REPLY_SHAPE);
       expect(startOf(chunks[0])).toBe(replyId);
       expect(rowOf(chunks[1])).toMatchObject({
         id: replyId,

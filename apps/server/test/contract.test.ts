@@ -43,6 +43,7 @@ describe("the shared contract", () => {
     const message = {
       id: randomUUID(),
       projectId: randomUUID(),
+      parentId: randomUUID(),
       role: "assistant",
       content: "",
       parts: [],

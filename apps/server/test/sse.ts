@@ -85,6 +85,17 @@ export function shape(chunks: UIMessageChunk[]): string[] {
   return types;
 }
 
+/** The shape of a reply's stream alone, complete: a follower's, a retry's or a regenerate's (no user message). */
+export const REPLY_SHAPE = [
+  "start",
+  "data-message:assistant:streaming",
+  "text-start",
+  "text-delta*",
+  "text-end",
+  "data-message:assistant:complete",
+  "finish",
+];
+
 /** The text of all the deltas. */
 export const deltaText = (chunks: UIMessageChunk[]) =>
   chunks.map((chunk) => (chunk.type === "text-delta" ? chunk.delta : "")).join("");

@@ -11,25 +11,43 @@ export function textOfParts(parts: ReadonlyArray<{ type: string; text?: unknown 
 }
 
 /**
- * `POST /api/chat`: store the user's message (idempotent on its id) and start the
- * assistant's reply. The message is given as `content`, as AI SDK `parts`, or both.
+ * `POST /api/chat`, one of:
+ * - `message`: store the user's message (idempotent on its id) after `parentId` on its
+ *   branch, and start the assistant's reply. Sending and editing are both this: an edit
+ *   is a new message with the edited one's parent. The message is given as `content`, as
+ *   AI SDK `parts`, or both.
+ * - `regenerate`: another reply to the user message `parentId`, as a new version beside
+ *   the ones it has; `id` is the new reply's (made by the client, so a retry is safe).
  */
-export const chatRequestSchema = z.strictObject({
-  projectId: idSchema,
-  message: z
-    .strictObject({
-      id: idSchema,
-      /** The message it follows on its branch (null: the first); left out, the project's newest. */
-      parentId: z.optional(z.nullable(idSchema)),
-      content: z.optional(messageContentSchema),
-      parts: z.optional(z.array(messagePartSchema)),
-    })
-    .check(
-      z.refine((message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "", {
-        error: "give content, or parts with some text",
-      }),
+export const chatRequestSchema = z
+  .strictObject({
+    projectId: idSchema,
+    message: z.optional(
+      z
+        .strictObject({
+          id: idSchema,
+          /** The message it follows on its branch (null: the first); left out, the project's newest. */
+          parentId: z.optional(z.nullable(idSchema)),
+          content: z.optional(messageContentSchema),
+          parts: z.optional(z.array(messagePartSchema)),
+        })
+        .check(
+          z.refine(
+            (message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "",
+            { error: "give content, or parts with some text" },
+          ),
+        ),
     ),
-});
+    regenerate: z.optional(z.strictObject({ id: idSchema, parentId: idSchema })),
+  })
+  .check(
+    z.refine((request) => (request.message === undefined) !== (request.regenerate === undefined), {
+      error: "give either message or regenerate",
+      path: ["message"],
+      // Said also when another field fails (a body with no fields names both).
+      when: ({ value }) => typeof value === "object" && value !== null,
+    }),
+  );
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /**

@@ -12,7 +12,9 @@ import { defaults } from "../settings.ts";
 import type { ChatModel } from "./chat-model.ts";
 import { Generation } from "./generation.ts";
 import {
+  type BeginChatResult,
   beginChat,
+  beginRegenerate,
   beginRetry,
   type EndStatus,
   type GenerationRequester,
@@ -115,29 +117,44 @@ export class Assistant {
     return { userId, maxRunning: this.settings.maxRunningPerUser, dailyLimit: this.settings.chatDailyLimit };
   }
 
-  /** POST /api/chat: stores the user's message and streams the reply (a retry streams the same reply). */
+  /**
+   * POST /api/chat: stores the user's message and streams the reply, or (regenerate)
+   * streams another reply to a user message. A retry of either streams the same reply.
+   */
   async chat(request: ChatRequest, userId: string): Promise<ReadableStream<UIMessageChunk>> {
-    const { message } = request;
-    const content = message.content ?? textOfParts(message.parts ?? []);
-    if (content.length > MESSAGE_CONTENT_MAX) {
-      throw new ApiError("invalid_input", "The request body is not valid", {
-        details: [
-          { path: "message.parts", message: `must hold at most ${MESSAGE_CONTENT_MAX} characters of text` },
-        ],
-      });
+    const { message, regenerate } = request;
+    let begun: BeginChatResult;
+    if (regenerate) {
+      begun = await beginRegenerate(
+        this.#db,
+        { projectId: request.projectId, ...regenerate },
+        this.#owner,
+        this.#requester(userId),
+      );
+    } else if (message) {
+      const content = message.content ?? textOfParts(message.parts ?? []);
+      if (content.length > MESSAGE_CONTENT_MAX) {
+        throw new ApiError("invalid_input", "The request body is not valid", {
+          details: [
+            { path: "message.parts", message: `must hold at most ${MESSAGE_CONTENT_MAX} characters of text` },
+          ],
+        });
+      }
+      begun = await beginChat(
+        this.#db,
+        {
+          projectId: request.projectId,
+          messageId: message.id,
+          parentId: message.parentId,
+          content,
+          parts: message.parts ?? textParts(content),
+        },
+        this.#owner,
+        this.#requester(userId),
+      );
+    } else {
+      throw new Error("The request schema lets through neither message nor regenerate");
     }
-    const begun = await beginChat(
-      this.#db,
-      {
-        projectId: request.projectId,
-        messageId: message.id,
-        parentId: message.parentId,
-        content,
-        parts: message.parts ?? textParts(content),
-      },
-      this.#owner,
-      this.#requester(userId),
-    );
     if (begun.kind === "answered") return replyStream(this.#openExisting(begun.reply), { user: begun.user });
     const generation = this.#launch(begun);
     return replyStream((sink) => generation.follow(sink), { user: begun.user });

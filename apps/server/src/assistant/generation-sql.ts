@@ -9,11 +9,12 @@ import {
   runningProcesses,
 } from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
-import { and, asc, desc, eq, gt, lt, ne, notExists, type SQL, sql } from "drizzle-orm";
-import { requireMember, visibleMessage } from "../access.ts";
+import { and, asc, eq, ne, notExists, type SQL, sql } from "drizzle-orm";
+import { requireMember, roleIn, visibleMessage } from "../access.ts";
+import { rowsOf, tableRows } from "../driver-rows.ts";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
-import { insertMessage } from "../insert-message.ts";
+import { insertMessage, requireParent } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
 
 /**
@@ -35,10 +36,6 @@ export const INTERRUPTED_ERROR = "The server writing this reply stopped before i
 
 /** The text parts of a reply: none while it has no text. */
 export const replyParts = (text: string): MessagePart[] => (text === "" ? [] : textParts(text));
-
-/** (created_at, id): the order of a project's messages. */
-const position = sql`(${messages.createdAt}, ${messages.id})`;
-const positionOf = (id: string) => sql`(select m.created_at, m.id from ${messages} m where m.id = ${id})`;
 
 /** A time after message `id`'s creation, even within its transaction (where now() does not move). */
 const after = (id: string) =>
@@ -74,9 +71,16 @@ export interface GenerationRequester {
 }
 
 export type BeginChatResult =
-  | ({ kind: "started"; user: MessageRow } & NewGeneration)
+  | ({ kind: "started"; user?: MessageRow } & NewGeneration)
   /** The user message was stored and answered before: this is a retry of the same request. */
-  | { kind: "answered"; user: MessageRow; reply: MessageRow };
+  | { kind: "answered"; user?: MessageRow; reply: MessageRow };
+
+/** Another reply to a user message (regenerate): `id` is the new reply's, made by the client. */
+export interface RegenerateTurn {
+  projectId: string;
+  id: string;
+  parentId: string;
+}
 
 /**
  * Stores the user's message (idempotent on its id), and unless it already has a reply,
@@ -101,44 +105,99 @@ export function beginChat(
         parts: turn.parts,
       },
       requester.userId,
+      "message.parentId",
     );
     const changes: Change[] = created ? messageChanges("upsert", [user]) : [];
     if (!created) {
-      // The same turn again: answered already if the message after it is a reply.
-      const [next] = await tx
+      // The same turn again: answered already if it has a reply (its first version).
+      const [first] = await tx
         .select()
         .from(messages)
-        .where(and(eq(messages.projectId, turn.projectId), gt(position, positionOf(user.id))))
+        .where(and(eq(messages.parentId, user.id), eq(messages.role, "assistant")))
         .orderBy(asc(messages.createdAt), asc(messages.id))
         .limit(1);
-      if (next?.role === "assistant") return { kind: "answered", user, reply: next };
+      if (first) return { kind: "answered", user, reply: first };
     }
-
-    changes.push(...(await ensureNoGeneration(tx, turn.projectId, owner.staleMs)));
-    await chargeGeneration(tx, requester, owner.staleMs);
-    const [reply] = await tx
-      .insert(messages)
-      .values({
-        id: randomUUID(),
-        projectId: turn.projectId,
-        parentId: user.id,
-        role: "assistant",
-        content: "",
-        parts: [],
-        status: "streaming",
-        createdAt: after(user.id),
-        updatedAt: after(user.id),
-      })
-      .returning();
-    if (!reply) throw new Error("The assistant message was not created");
-    const process = await insertProcess(tx, reply, owner, requester.userId);
-    await appendChanges(tx, [
-      ...changes,
-      ...messageChanges("upsert", [reply]),
-      ...processChanges("upsert", [process]),
-    ]);
-    return { kind: "started", user, reply, process };
+    const started = await startReply(
+      tx,
+      { projectId: turn.projectId, id: randomUUID(), parentId: user.id },
+      owner,
+      requester,
+    );
+    await appendChanges(tx, [...changes, ...started.changes]);
+    return { kind: "started", user, reply: started.reply, process: started.process };
   });
+}
+
+/**
+ * Regenerate: a new reply to the user message `turn.parentId`, beside the replies it has
+ * (nothing is overwritten). Idempotent on the new reply's id: the same request again
+ * answers that reply; the id taken by anything else is 409 duplicate_id.
+ */
+export function beginRegenerate(
+  db: Db,
+  turn: RegenerateTurn,
+  owner: GenerationOwner,
+  requester: GenerationRequester,
+): Promise<BeginChatResult> {
+  return db.transaction(async (tx) => {
+    await requireMember(tx, turn.projectId, requester.userId);
+    const [taken] = await tx.select().from(messages).where(eq(messages.id, turn.id));
+    if (taken) {
+      if (
+        taken.projectId === turn.projectId &&
+        taken.role === "assistant" &&
+        taken.parentId === turn.parentId
+      ) {
+        return { kind: "answered", reply: taken };
+      }
+      const visible =
+        taken.projectId === turn.projectId || (await roleIn(tx, taken.projectId, requester.userId));
+      throw new ApiError("duplicate_id", `The id ${turn.id} is taken: regenerate with a new id`, {
+        current: visible ? toMessage(taken) : undefined,
+      });
+    }
+    await requireParent(tx, turn.projectId, turn.parentId, "regenerate.parentId", "user");
+    const started = await startReply(tx, turn, owner, requester);
+    await appendChanges(tx, started.changes);
+    return { kind: "started", reply: started.reply, process: started.process };
+  });
+}
+
+/**
+ * Creates a reply (empty, streaming, timed after its parent and so after the versions
+ * before it) and its running process, after the checks every reply passes: no other
+ * generation in the project, the requester's limits. Answers the changes to append.
+ */
+async function startReply(
+  tx: Tx,
+  turn: RegenerateTurn,
+  owner: GenerationOwner,
+  requester: GenerationRequester,
+): Promise<NewGeneration & { changes: Change[] }> {
+  const interrupted = await ensureNoGeneration(tx, turn.projectId, owner.staleMs);
+  await chargeGeneration(tx, requester, owner.staleMs);
+  const [reply] = await tx
+    .insert(messages)
+    .values({
+      id: turn.id,
+      projectId: turn.projectId,
+      parentId: turn.parentId,
+      role: "assistant",
+      content: "",
+      parts: [],
+      status: "streaming",
+      createdAt: after(turn.parentId),
+      updatedAt: after(turn.parentId),
+    })
+    .returning();
+  if (!reply) throw new Error("The assistant message was not created");
+  const process = await insertProcess(tx, reply, owner, requester.userId);
+  return {
+    reply,
+    process,
+    changes: [...interrupted, ...messageChanges("upsert", [reply]), ...processChanges("upsert", [process])],
+  };
 }
 
 /** Resets an ended assistant message to an empty, streaming one with a new running process. */
@@ -272,22 +331,24 @@ async function insertProcess(tx: Tx, reply: MessageRow, owner: GenerationOwner, 
 
 export const HISTORY_MAX = 50;
 
-/** What the model is told: the messages before `reply` in its project, oldest first, at most HISTORY_MAX. */
-export async function historyBefore(db: Db, reply: MessageRow): Promise<MessageRow[]> {
-  const rows = await db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.projectId, reply.projectId),
-        lt(position, positionOf(reply.id)),
-        ne(messages.content, ""),
-        ne(messages.status, "streaming"),
-      ),
+const messageRows = tableRows(messages);
+
+/**
+ * What the model is told: the branch `reply` follows (its parent, the parent's parent, …),
+ * oldest first, at most HISTORY_MAX messages back; other versions are not on it.
+ */
+export async function branchBefore(db: Db, reply: MessageRow): Promise<MessageRow[]> {
+  if (!reply.parentId) return [];
+  const result = await db.execute(sql`
+    with recursive branch as (
+      select m.*, 1 as depth from ${messages} m where m.id = ${reply.parentId}
+      union all
+      select m.*, b.depth + 1 from ${messages} m join branch b on m.id = b.parent_id where b.depth < ${HISTORY_MAX}
     )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(HISTORY_MAX);
-  return rows.reverse();
+    select ${messageRows.columnList} from branch
+    where content <> '' and status <> 'streaming'
+    order by depth desc`);
+  return rowsOf<Record<string, unknown>>(result).map(messageRows.fromDriver);
 }
 
 /** The project's instructions ("" for none): the model's system message in its replies. */

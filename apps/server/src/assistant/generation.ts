@@ -1,20 +1,12 @@
 import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
-import { type FinishReason, type ModelMessage, streamText } from "ai";
+import { type FinishReason, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
 import { type ChatModel, TANDEM_SYSTEM_PROMPT } from "./chat-model.ts";
-import {
-  beat,
-  type Ending,
-  finishGeneration,
-  historyBefore,
-  INTERRUPTED_ERROR,
-  projectInstructions,
-  writeProgress,
-} from "./generation-sql.ts";
-import { withinBudget } from "./history-budget.ts";
+import { beat, type Ending, finishGeneration, INTERRUPTED_ERROR, writeProgress } from "./generation-sql.ts";
+import { modelMessages } from "./model-messages.ts";
 import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
 
 export interface GenerationSettings {
@@ -231,29 +223,6 @@ export class Generation {
       }
     }, this.#settings.heartbeatMs);
     return timer;
-  }
-}
-
-/**
- * What the model is asked with for `reply`: the project's instructions as a system
- * message (when it has any), then the history before the reply that fits the budget.
- */
-async function modelMessages(db: Db, reply: MessageRow, historyChars: number): Promise<ModelMessage[]> {
-  const instructions = await projectInstructions(db, reply.projectId);
-  const history = withinBudget(await historyBefore(db, reply), historyChars);
-  const system: ModelMessage[] =
-    instructions.trim() === "" ? [] : [{ role: "system", content: instructions }];
-  return [...system, ...history.map(toModelMessage)];
-}
-
-function toModelMessage(row: MessageRow): ModelMessage {
-  switch (row.role) {
-    case "system":
-      return { role: "system", content: row.content };
-    case "assistant":
-      return { role: "assistant", content: row.content };
-    default:
-      return { role: "user", content: row.content };
   }
 }
 

@@ -12,7 +12,7 @@ export async function closeLocalData(): Promise<void> {
 
 /**
  * Deletes what this browser keeps of the signed-in user: the replica, the outbox (their
- * unsent writes: the user was asked first), the failed-write notices and the drafts.
+ * unsent writes: the user was asked first), the failed-write notices, the drafts and the branches on screen.
  * Resolves once the deletions are asked for: a database another tab still holds open
  * goes when that tab closes it (it is told to, and reloads).
  */
@@ -36,10 +36,12 @@ function deleteDatabase(name: string): Promise<void> {
 
 function forgetLocalStorage() {
   try {
-    const draftPrefix = storageNames.draftPrefix();
+    const prefixes = [storageNames.draftPrefix(), storageNames.branchPrefix()];
     const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
     for (const key of keys) {
-      if (key === storageNames.failedWrites() || key?.startsWith(draftPrefix)) localStorage.removeItem(key);
+      if (key === null) continue;
+      if (key === storageNames.failedWrites() || prefixes.some((prefix) => key.startsWith(prefix)))
+        localStorage.removeItem(key);
     }
   } catch {
     // Storage disabled: there is nothing kept in it.

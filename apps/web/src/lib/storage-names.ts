@@ -2,7 +2,7 @@ import { LOCAL_OWNER } from "@tandem/shared";
 
 /**
  * The names of this browser's local stores that hold a user's own work: the replica,
- * the outbox, the failed writes, the drafts, and the channels and locks the tabs share
+ * the outbox, the failed writes, the drafts, the branch on screen per project, and the channels and locks the tabs share
  * them by. Each user's are apart, so one user never sees (or sends) another's work in a
  * shared browser. The local owner (AUTH=local) keeps the names of the builds before
  * accounts, so an existing install keeps its offline data and unsent writes.
@@ -33,4 +33,7 @@ export const storageNames = {
   failedWrites: () => `${prefix()}:failed-writes`,
   draft: (projectId: string) => `${storageNames.draftPrefix()}${projectId}`,
   draftPrefix: () => `${prefix()}:draft:`,
+  /** The branch on screen in a project (the message it runs through). */
+  branch: (projectId: string) => `${storageNames.branchPrefix()}${projectId}`,
+  branchPrefix: () => `${prefix()}:branch:`,
 };

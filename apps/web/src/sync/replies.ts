@@ -153,23 +153,23 @@ async function repliesEnded(projectId: string): Promise<void> {
 }
 
 /**
- * Starts the reply to a user message: `POST /api/chat` stores the message and answers
- * the reply's stream. Answers the stored message (the stream's first rows); the reply
- * goes on streaming in the background. Throws if the server refuses.
+ * Starts a reply through `POST /api/chat`: to a user message (which it stores first), or,
+ * for an assistant message made here, another reply to its parent (regenerate, with that
+ * id). Answers the stored message (the stream's first rows); the reply goes on streaming
+ * in the background. Throws if the server refuses.
  */
 export async function sendChatMessage(message: Message): Promise<Message> {
   await repliesEnded(message.projectId);
+  const { projectId, parentId } = message;
   const response = await openStream(() =>
     api.chat.$post({
-      json: {
-        projectId: message.projectId,
-        message: {
-          id: message.id,
-          parentId: message.parentId,
-          content: message.content,
-          parts: message.parts,
-        },
-      },
+      json:
+        message.role === "assistant" && parentId !== null
+          ? { projectId, regenerate: { id: message.id, parentId } }
+          : {
+              projectId,
+              message: { id: message.id, parentId, content: message.content, parts: message.parts },
+            },
     }),
   );
   if (!response?.body) throw new ApiRequestError(0, "network", "The reply's stream did not open");

@@ -1,15 +1,17 @@
 import type { Message } from "@tandem/shared";
 import { eq, useLiveInfiniteQuery, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
-import { type FailedWrite, failedWrites } from "../../collections/failed-writes.ts";
+import { failedWrites } from "../../collections/failed-writes.ts";
 import { byCreatedAt, messagesCollection, windowShown } from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
 import { useOutbox } from "../connection/useOutbox.ts";
 import { retryMessage, sendMessage } from "./actions.ts";
+import { branchOf } from "./branch.ts";
 import { Composer } from "./Composer.tsx";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
+import { useBranchAnchor } from "./useBranchAnchor.ts";
 import { useFollowNewest } from "./useFollowNewest.ts";
 
 /**
@@ -40,16 +42,31 @@ export function Chat({ projectId }: { projectId: string }) {
   });
 
   const outbox = useOutbox();
-  const views = mergeFailedSends(
-    messages.data.map((message): MessageView => {
-      if (!outbox.pending(message.id)) return { message, status: message.status };
-      const error = outbox.online ? outbox.failure(message.id) : undefined;
-      return error
-        ? { message, status: "failed", failure: { error, retry: retryNow } }
-        : { message, status: "pending" };
-    }),
-    failedSends.data,
+  const [anchor] = useBranchAnchor(projectId);
+  // Sends the server refused or never got stay in the chat, in place, marked failed.
+  const failed = new Map(
+    failedSends.data.map((write) => [write.id, { row: write.row as Message, write }] as const),
   );
+  const loaded = messages.data.filter((message) => !failed.has(message.id));
+  const branch = branchOf([...loaded, ...[...failed.values()].map(({ row }) => row)], anchor);
+  const views = branch.messages.map((message): MessageView => {
+    const failure = failed.get(message.id);
+    if (failure) {
+      return {
+        message,
+        status: "failed",
+        failure: { error: failure.write.error, retry: () => retryMessage(failure.write) },
+      };
+    }
+    if (!outbox.pending(message.id)) return { message, status: message.status };
+    const error = outbox.online ? outbox.failure(message.id) : undefined;
+    return error
+      ? { message, status: "failed", failure: { error, retry: retryNow } }
+      : { message, status: "pending" };
+  });
+  const last = views.at(-1);
+  // A new message follows the last one on screen that the server has or will have.
+  const parentOfNext = views.findLast((view) => !failed.has(view.message.id))?.message.id ?? null;
   const showEarlier = () => {
     if (newest.hasNextPage && !newest.isFetchingNextPage) void newest.fetchNextPage();
   };
@@ -65,8 +82,11 @@ export function Chat({ projectId }: { projectId: string }) {
     if (messages.isReady) windowShown(projectId);
   }, [projectId, messages.isReady]);
 
-  // Replies still being written (after a reload, or started elsewhere): follow them.
-  const streaming = messages.data.filter((m) => m.role === "assistant" && m.status === "streaming");
+  // Replies still being written (after a reload, or started elsewhere): follow them. A
+  // regenerate this browser has not sent yet is not on the server to follow.
+  const streaming = messages.data.filter(
+    (m) => m.role === "assistant" && m.status === "streaming" && !outbox.pending(m.id),
+  );
   const streamingIds = streaming.map((m) => m.id).join(",");
   useEffect(() => {
     for (const id of streamingIds ? streamingIds.split(",") : []) followReply(projectId, id);
@@ -95,39 +115,29 @@ export function Chat({ projectId }: { projectId: string }) {
             Show earlier messages
           </button>
         )}
-        {views.map((view) => (
-          <MessageItem
-            key={view.message.id}
-            message={view.message}
-            status={view.status}
-            failure={view.failure}
-          />
-        ))}
+        {views.map((view) => {
+          const versions = branch.versions.get(view.message.id);
+          return (
+            <MessageItem
+              key={view.message.id}
+              message={view.message}
+              status={view.status}
+              failure={view.failure}
+              latest={view === last}
+              versionIndex={versions?.index}
+              versionCount={versions?.count}
+              previousVersion={versions?.previous}
+              nextVersion={versions?.next}
+            />
+          );
+        })}
       </div>
       <Composer
         projectId={projectId}
-        onSend={(content) => sendMessage(projectId, content, views.at(-1)?.message.id ?? null)}
+        onSend={(content) => sendMessage(projectId, content, parentOfNext)}
         stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
       />
     </div>
-  );
-}
-
-/** Sends the server refused or never got stay in the chat, in order, marked failed. */
-function mergeFailedSends(views: MessageView[], failed: FailedWrite[]): MessageView[] {
-  if (failed.length === 0) return views;
-  const shown = new Set(views.map((view) => view.message.id));
-  const failedViews = failed
-    .filter((write) => !shown.has(write.id))
-    .map(
-      (write): MessageView => ({
-        message: write.row as Message,
-        status: "failed",
-        failure: { error: write.error, retry: () => retryMessage(write) },
-      }),
-    );
-  return [...views, ...failedViews].sort((a, b) =>
-    a.message.createdAt < b.message.createdAt ? -1 : a.message.createdAt > b.message.createdAt ? 1 : 0,
   );
 }
 

@@ -1,10 +1,12 @@
-import type { Message } from "@tandem/shared";
+import { MESSAGE_CONTENT_MAX, type Message } from "@tandem/shared";
 import { eq, useLiveQuery } from "@tanstack/react-db";
 import { lazy, memo, Suspense, useState } from "react";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryReply } from "../../sync/replies.ts";
-import { MessageActions } from "./MessageActions.tsx";
+import { editMessage, regenerateReply } from "./actions.ts";
+import { CopyButton } from "./CopyButton.tsx";
+import { chooseBranch } from "./useBranchAnchor.ts";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
 const Markdown = lazy(() => import("./Markdown.tsx"));
@@ -19,10 +21,22 @@ export interface MessageView {
   failure?: { error: string; retry: () => void };
 }
 
+/** Where the message is in the chat: the last on screen, and which of its turn's versions it is. */
+interface MessagePlace {
+  latest?: boolean;
+  versionIndex?: number | undefined;
+  versionCount?: number | undefined;
+  previousVersion?: string | undefined;
+  nextVersion?: string | undefined;
+}
+
 const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as const;
 
 /** Memoised on its props: a row the live query did not change keeps its object, so it does not re-render. */
-export const MessageItem = memo(function MessageItem({ message, status, failure }: MessageView) {
+export const MessageItem = memo(function MessageItem(props: MessageView & MessagePlace) {
+  const { message, status, failure } = props;
+  const [editing, setEditing] = useState(false);
+  const settled = status !== "pending" && status !== "failed";
   return (
     <article
       className={`message message-${message.role}`}
@@ -40,9 +54,15 @@ export const MessageItem = memo(function MessageItem({ message, status, failure 
           )}
         </span>
       </div>
-      {message.role === "assistant" ? (
+      {editing ? (
+        <EditForm message={message} close={() => setEditing(false)} />
+      ) : message.role === "assistant" ? (
         status === "streaming" ? (
           <LiveReply message={message} />
+        ) : status === "pending" && !message.content ? (
+          <div className="message-body reply-body">
+            <span className="typing">Waiting to be written…</span>
+          </div>
         ) : (
           <ReplyBody text={message.content} streaming={false} />
         )
@@ -58,10 +78,120 @@ export const MessageItem = memo(function MessageItem({ message, status, failure 
         </div>
       )}
       {message.role === "assistant" && <ReplyOutcome message={message} />}
-      <MessageActions message={message} />
+      {!editing && (
+        <MessageActions
+          {...props}
+          canEdit={message.role === "user" && settled}
+          canRegenerate={
+            props.latest === true &&
+            message.role === "assistant" &&
+            message.parentId !== null &&
+            settled &&
+            status !== "streaming"
+          }
+          edit={() => setEditing(true)}
+        />
+      )}
     </article>
   );
 });
+
+/** The row under a message: its versions, and what can be done with it. */
+function MessageActions({
+  message,
+  versionIndex,
+  versionCount,
+  previousVersion,
+  nextVersion,
+  canEdit,
+  canRegenerate,
+  edit,
+}: MessageView & MessagePlace & { canEdit: boolean; canRegenerate: boolean; edit: () => void }) {
+  const show = (id: string) => chooseBranch(message.projectId, id);
+  return (
+    <div className="message-actions">
+      {versionCount !== undefined && (
+        // biome-ignore lint/a11y/useSemanticElements: a group of controls, not a form's fieldset
+        <div className="versions" role="group" aria-label="Versions">
+          <VersionButton label="Previous version" glyph="‹" to={previousVersion} show={show} />
+          <span className="version-count">{`${versionIndex} / ${versionCount}`}</span>
+          <VersionButton label="Next version" glyph="›" to={nextVersion} show={show} />
+        </div>
+      )}
+      <div className="message-buttons">
+        <CopyButton message={message} />
+        {canEdit && (
+          <button type="button" className="small ghost" onClick={edit}>
+            Edit
+          </button>
+        )}
+        {canRegenerate && (
+          <button type="button" className="small ghost" onClick={() => regenerateReply(message)}>
+            Regenerate
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function VersionButton(props: {
+  label: string;
+  glyph: string;
+  to: string | undefined;
+  show: (id: string) => void;
+}) {
+  const { label, glyph, to, show } = props;
+  return (
+    <button type="button" className="icon" aria-label={label} disabled={!to} onClick={() => to && show(to)}>
+      {glyph}
+    </button>
+  );
+}
+
+/** A user message being edited: saving sends the new text as a new version of it, and nothing is lost. */
+function EditForm({ message, close }: { message: Message; close: () => void }) {
+  const [text, setText] = useState(message.content);
+  const canSave = text.trim() !== "" && text.length <= MESSAGE_CONTENT_MAX;
+  const save = () => {
+    if (!canSave) return;
+    editMessage(message, text);
+    close();
+  };
+  return (
+    <form
+      className="edit-message"
+      onSubmit={(event) => {
+        event.preventDefault();
+        save();
+      }}
+    >
+      <textarea
+        aria-label="Edit message"
+        value={text}
+        // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
+        autoFocus
+        rows={Math.min(12, Math.max(2, text.split("\n").length))}
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Escape") close();
+          if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+            event.preventDefault();
+            save();
+          }
+        }}
+      />
+      <div className="edit-buttons">
+        <button type="button" className="small ghost" onClick={close}>
+          Cancel
+        </button>
+        <button type="submit" className="small" disabled={!canSave}>
+          Save and send
+        </button>
+      </div>
+    </form>
+  );
+}
 
 /** A reply being written: its text comes from the stream this tab follows, per frame. */
 function LiveReply({ message }: { message: Message }) {

@@ -2,31 +2,24 @@ import type { Project } from "@tandem/shared";
 import { useState } from "react";
 import { describeError } from "../../lib/api.ts";
 import type { ExportFormat } from "../../lib/project-files.ts";
-import { downloadProject } from "./files.ts";
+import { useBranchAnchor } from "../chat/useBranchAnchor.ts";
+import { downloadProject, leafOnScreen } from "./files.ts";
 import { useModal } from "./useModal.ts";
 
 /**
  * Takes the project out as a file: a Markdown transcript of the conversation on screen,
  * or the JSON file of every message and version (which "Import project" reads back).
  */
-export function ExportDialog({
-  project,
-  leaf,
-  onClose,
-}: {
-  project: Project;
-  /** The last message of the branch on screen (the transcript's end); none: the newest. */
-  leaf?: string | undefined;
-  onClose: () => void;
-}) {
+export function ExportDialog({ project, onClose }: { project: Project; onClose: () => void }) {
   const dialog = useModal();
+  const [anchor] = useBranchAnchor(project.id);
   const [busy, setBusy] = useState<ExportFormat>();
   const [error, setError] = useState<string>();
 
   const download = (format: ExportFormat) => {
     setBusy(format);
     setError(undefined);
-    downloadProject(project, format, format === "markdown" ? leaf : undefined)
+    downloadProject(project, format, format === "markdown" ? leafOnScreen(project.id, anchor) : undefined)
       .catch((caught: unknown) => setError(describeError(caught).replace(/\.$/, "")))
       .finally(() => setBusy(undefined));
   };

@@ -1,6 +1,9 @@
 import type { Project } from "@tandem/shared";
+import { loadedMessagesCollection } from "../../collections/messages.ts";
+import { pendingWrites } from "../../lib/outbox.ts";
 import { type ExportFormat, exportProject, importProject } from "../../lib/project-files.ts";
 import { syncProject } from "../../sync/live-sync.ts";
+import { branchOf } from "../chat/branch.ts";
 
 const extensions: Record<ExportFormat, string> = { markdown: "md", json: "json" };
 
@@ -34,4 +37,17 @@ export async function importProjectFile(file: Blob): Promise<string> {
   const project = await importProject(file);
   await syncProject(project, true);
   return project.id;
+}
+
+/**
+ * Where a transcript of the branch on screen ends: the last message of that branch the
+ * server has (a message still unsent is not in the export). `anchor`: the message the
+ * user chose the branch by (useBranchAnchor). Undefined with no messages loaded: the
+ * server then takes the newest version at every turn.
+ */
+export function leafOnScreen(projectId: string, anchor: string | undefined): string | undefined {
+  const loaded = loadedMessagesCollection(projectId);
+  if (!loaded) return undefined;
+  const { messages } = branchOf([...loaded.values()], anchor);
+  return messages.findLast((message) => pendingWrites(message.id).length === 0)?.id;
 }

@@ -6,20 +6,8 @@ import { copyText } from "./clipboard.ts";
 /** How long "Copied" shows after a copy. */
 const COPIED_MS = 2000;
 
-/**
- * The row of actions under a message. Shown on hover or focus with a pointer that can
- * hover; always shown on touch screens and narrow windows, where nothing hovers.
- */
-export function MessageActions({ message }: { message: Message }) {
-  return (
-    <div className="message-actions">
-      <CopyButton message={message} />
-    </div>
-  );
-}
-
-/** Copies the message's Markdown (a reply being written: its text so far). */
-function CopyButton({ message }: { message: Message }) {
+/** Copies the message's Markdown (a reply being written: its text so far), and says so briefly. */
+export function CopyButton({ message }: { message: Message }) {
   const [outcome, setOutcome] = useState<"copied" | "failed">();
 
   useEffect(() => {
@@ -32,7 +20,7 @@ function CopyButton({ message }: { message: Message }) {
     <>
       <button
         type="button"
-        className="small action"
+        className="small ghost"
         onClick={() => {
           // Read at the click, not subscribed: a chat's buttons do not re-render per token.
           const text = streamsCollection.get(message.id)?.content ?? message.content;
