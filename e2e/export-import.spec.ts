@@ -1,11 +1,13 @@
 import { readFile } from "node:fs/promises";
-import { expect, projectUrl, test, uniqueName } from "./fixtures.ts";
+import { allowFor, expect, projectUrl, test, uniqueName } from "./fixtures.ts";
 
 test("a project exported as Markdown and JSON, and the JSON imported back as a new project", async ({
   app,
   page,
   store,
 }, testInfo) => {
+  // Two replies, two downloads and an import.
+  allowFor(30_000);
   await page.goto("/");
   const name = uniqueName("Exported");
   const projectId = await app.createProject(name);
@@ -96,6 +98,8 @@ test("Download Markdown follows the branch on screen; Download JSON holds every 
   app,
   page,
 }) => {
+  // Two replies and two downloads.
+  allowFor(30_000);
   await page.goto("/");
   await app.createProject(uniqueName("Branches"));
   const fruit = uniqueName("Which fruit?");

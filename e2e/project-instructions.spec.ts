@@ -1,10 +1,12 @@
-import { expect, modelRequests, test, uniqueName } from "./fixtures.ts";
+import { allowFor, expect, modelRequests, test, uniqueName } from "./fixtures.ts";
 
 test("instructions saved in Project settings reach the model as its system message, in every tab", async ({
   app,
   page,
   context,
 }) => {
+  // Two tabs, a reply and a reload.
+  allowFor(30_000);
   await page.goto("/");
   const name = uniqueName("Instructed");
   const projectId = await app.createProject(name);
