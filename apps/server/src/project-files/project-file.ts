@@ -11,6 +11,7 @@ import {
   textParts,
 } from "@tandem/shared";
 import { INTERRUPTED_ERROR, replyParts } from "../assistant/generation-sql.ts";
+import { toMessage } from "../rows.ts";
 import { treeProblems } from "./message-tree.ts";
 
 /** A project and its messages (oldest first, every branch) as the JSON file. */
@@ -28,19 +29,11 @@ export function toProjectFile(
       instructions: project.instructions,
       createdAt: project.createdAt.toISOString(),
     },
-    messages: rows.map(
-      (row) =>
-        ({
-          id: row.id,
-          parentId: row.parentId,
-          role: row.role,
-          content: row.content,
-          parts: row.parts,
-          status: row.status,
-          error: row.error,
-          createdAt: row.createdAt.toISOString(),
-        }) as ProjectFileMessage,
-    ),
+    // The wire message without what belongs to this project and this database.
+    messages: rows.map((row) => {
+      const { projectId: _project, updatedAt: _updated, version: _version, ...message } = toMessage(row);
+      return message as ProjectFileMessage;
+    }),
   };
 }
 

@@ -120,17 +120,11 @@ export const projectFileRoutes = (db: Db) =>
     });
 
 /** An imported message as its row is inserted; its time keeps the file's order to the microsecond. */
-function stored(row: ImportedMessage, projectId: string) {
+function stored({ createdAt, micros, ...row }: ImportedMessage, projectId: string) {
   return {
-    id: row.id,
+    ...row,
     projectId,
-    parentId: row.parentId,
-    role: row.role,
-    content: row.content,
-    parts: row.parts,
-    status: row.status,
-    error: row.error,
-    createdAt: sql`${row.createdAt.toISOString()}::timestamptz + ${row.micros}::integer * interval '1 microsecond'`,
+    createdAt: sql`${createdAt.toISOString()}::timestamptz + ${micros}::integer * interval '1 microsecond'`,
   };
 }
 

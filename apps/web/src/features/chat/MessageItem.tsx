@@ -3,9 +3,11 @@ import { eq, useLiveQuery } from "@tanstack/react-db";
 import { lazy, memo, Suspense, useState } from "react";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
+import { lengthStatus } from "../../lib/length-limit.ts";
 import { retryReply } from "../../sync/replies.ts";
 import { editMessage, regenerateReply } from "./actions.ts";
 import { CopyButton } from "./CopyButton.tsx";
+import { LengthNote } from "./LengthNote.tsx";
 import { chooseBranch } from "./useBranchAnchor.ts";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
@@ -152,7 +154,9 @@ function VersionButton(props: {
 /** A user message being edited: saving sends the new text as a new version of it, and nothing is lost. */
 function EditForm({ message, close }: { message: Message; close: () => void }) {
   const [text, setText] = useState(message.content);
-  const canSave = text.trim() !== "" && text.length <= MESSAGE_CONTENT_MAX;
+  const length = lengthStatus(text.length, MESSAGE_CONTENT_MAX);
+  const canSave = text.trim() !== "" && length.kind !== "over";
+  const noteId = `edit-length-${message.id}`;
   const save = () => {
     if (!canSave) return;
     editMessage(message, text);
@@ -168,6 +172,8 @@ function EditForm({ message, close }: { message: Message; close: () => void }) {
     >
       <textarea
         aria-label="Edit message"
+        aria-describedby={noteId}
+        aria-invalid={length.kind === "over" || undefined}
         value={text}
         // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
         autoFocus
@@ -181,6 +187,7 @@ function EditForm({ message, close }: { message: Message; close: () => void }) {
           }
         }}
       />
+      <LengthNote id={noteId} status={length} />
       <div className="edit-buttons">
         <button type="button" className="small ghost" onClick={close}>
           Cancel
