@@ -18,6 +18,7 @@ import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { messageRoutes } from "./routes/messages.ts";
+import { projectFileRoutes } from "./routes/project-files.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { defaults } from "./settings.ts";
@@ -36,6 +37,8 @@ export interface AppOptions {
   auth?: AuthService | AuthOptions | undefined;
   /** Change-feed connections one user may hold open on this instance. */
   feedConnectionsPerUser?: number | undefined;
+  /** The largest project file an import takes (IMPORT_MAX_BYTES). */
+  importMaxBytes?: number | undefined;
 }
 
 interface ApiParts {
@@ -44,20 +47,29 @@ interface ApiParts {
   assistant: Assistant;
   auth: AuthService;
   feedConnectionsPerUser: number;
+  importMaxBytes: number;
 }
+
+/** The one route whose body may be larger than BODY_LIMIT_BYTES: a whole project. */
+const IMPORT_PATH = "/api/projects/import";
 
 /**
  * The REST API under /api; its type is what the typed client (`hc`) is built from.
  * Health, the session and better-auth's routes are public; every route after
  * `requireCaller` needs a session (401) and checks the caller's access itself.
  */
-export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser }: ApiParts) {
+export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser, importMaxBytes }: ApiParts) {
   return new Hono()
     .use(
       bodyLimit({
-        maxSize: BODY_LIMIT_BYTES,
-        onError: (c) => {
-          const error = new ApiError("payload_too_large", `The body is over ${BODY_LIMIT_BYTES} bytes`);
+        maxSize: (c) => (c.req.path === IMPORT_PATH ? importMaxBytes : BODY_LIMIT_BYTES),
+        onError: (c, maxSize) => {
+          const error = new ApiError(
+            "payload_too_large",
+            c.req.path === IMPORT_PATH
+              ? `The file is over ${sizeInWords(maxSize)}, the most an import takes (IMPORT_MAX_BYTES)`
+              : `The body is over ${maxSize} bytes`,
+          );
           // The rest of the body is never read, so this connection cannot carry another request.
           c.header("connection", "close");
           return c.json(error.toBody(), error.status);
@@ -69,6 +81,7 @@ export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser }:
     .use(requireCaller(auth))
     .route("/projects", projectRoutes(db.db))
     .route("/projects", memberRoutes(db.db))
+    .route("/projects", projectFileRoutes(db.db))
     .route("/", messageRoutes(db.db, feed))
     .route("/chat", chatRoutes(assistant))
     .route("/changes", changeRoutes(feed, feedConnectionsPerUser));
@@ -82,6 +95,7 @@ export function createApp({
   publicUrl,
   auth,
   feedConnectionsPerUser,
+  importMaxBytes,
 }: AppOptions) {
   const service = assistant instanceof Assistant ? assistant : new Assistant(db, { ...assistant, feed });
   const authService = auth instanceof AuthService ? auth : new AuthService(db.db, { publicUrl, ...auth });
@@ -99,6 +113,7 @@ export function createApp({
         assistant: service,
         auth: authService,
         feedConnectionsPerUser: feedConnectionsPerUser ?? defaults.feedConnectionsPerUser,
+        importMaxBytes: importMaxBytes ?? defaults.importMaxBytes,
       }),
     );
 
@@ -116,6 +131,14 @@ export function createApp({
 
   if (webRoot) serveSpa(app, webRoot);
   return app;
+}
+
+/** "20 MiB", "512 KiB", "900 bytes". */
+function sizeInWords(bytes: number): string {
+  const round = (n: number) => String(Math.round(n * 10) / 10);
+  if (bytes >= 1024 * 1024) return `${round(bytes / (1024 * 1024))} MiB`;
+  if (bytes >= 1024) return `${round(bytes / 1024)} KiB`;
+  return `${bytes} bytes`;
 }
 
 function toApiError(err: unknown): ApiError {

@@ -83,6 +83,8 @@ const envSchema = z
     CHAT_DAILY_LIMIT: z.coerce.number().int().min(1).default(defaults.chatDailyLimit),
     /** Change-feed connections one user may hold open (per server instance). */
     FEED_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(defaults.feedConnectionsPerUser),
+    /** The largest project file an import takes, in bytes. */
+    IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(defaults.importMaxBytes),
     /** An OpenAI-compatible API (OpenAI, Ollama, llama.cpp, vLLM); unset, the offline assistant answers. */
     AI_BASE_URL: z.url().optional(),
     AI_API_KEY: z.string().optional(),

@@ -86,6 +86,7 @@ const app = createApp({
   publicUrl: env.PUBLIC_URL,
   auth,
   feedConnectionsPerUser: env.FEED_MAX_CONNECTIONS_PER_USER,
+  importMaxBytes: env.IMPORT_MAX_BYTES,
 });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   const where = handle.kind === "pglite" ? `PGlite in ${env.DATA_DIR}` : "Postgres";

@@ -7,6 +7,7 @@ export function toProject(row: ProjectRow): Project {
     id: row.id,
     name: row.name,
     status: row.status,
+    instructions: row.instructions,
     ownerId: row.ownerId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

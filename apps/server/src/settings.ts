@@ -25,6 +25,8 @@ export const defaults = {
   chatDailyLimit: 200,
   /** Change-feed connections one user may hold open on one instance. */
   feedConnectionsPerUser: 20,
+  /** The largest project file `POST /api/projects/import` takes (every other body: 1 MiB). */
+  importMaxBytes: 20 * 1024 * 1024,
   /** The offline assistant's pace, per token. */
   tokenDelayMs: 20,
   /** How often a growing reply's text is written to its row. */

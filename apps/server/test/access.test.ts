@@ -43,6 +43,15 @@ const cases: RouteCase[] = [
     owner: 200,
   },
   {
+    name: "GET /api/projects/:id/export",
+    make: async (w) => ({
+      method: "GET",
+      path: `/api/projects/${(await w.sharedProject()).id}/export?format=json`,
+    }),
+    member: 200,
+    owner: 200,
+  },
+  {
     name: "PATCH /api/projects/:id (rename)",
     make: async (w) => ({
       method: "PATCH",

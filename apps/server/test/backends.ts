@@ -90,11 +90,13 @@ export function useTestServer(
     feed: feedOptions,
     auth,
     feedConnectionsPerUser,
+    importMaxBytes,
   }: {
     assistant?: AssistantOptions;
     feed?: FeedOptions;
     auth?: AuthOptions;
     feedConnectionsPerUser?: number;
+    importMaxBytes?: number;
   } = {},
 ): TestServer {
   let database: TestDatabase | undefined;
@@ -109,7 +111,14 @@ export function useTestServer(
     feed = new FeedHub(handle, feedOptions);
     assistant = new Assistant(handle, { ...options, feed });
     const authOptions = auth?.mode === "accounts" ? { secret: TEST_AUTH_SECRET, ...auth } : auth;
-    app = createApp({ db: handle, feed, assistant, auth: authOptions, feedConnectionsPerUser });
+    app = createApp({
+      db: handle,
+      feed,
+      assistant,
+      auth: authOptions,
+      feedConnectionsPerUser,
+      importMaxBytes,
+    });
   });
 
   afterAll(async () => {

@@ -24,6 +24,13 @@ describe("the environment", () => {
     expect(env.AI_API_KEY).toBeUndefined();
   });
 
+  test("an import takes files up to 20 MiB by default; IMPORT_MAX_BYTES changes it, in bytes", () => {
+    expect(readEnv({}).IMPORT_MAX_BYTES).toBe(20 * 1024 * 1024);
+    expect(readEnv({ IMPORT_MAX_BYTES: "52428800" }).IMPORT_MAX_BYTES).toBe(52_428_800);
+    expect(() => readEnv({ IMPORT_MAX_BYTES: "lots" })).toThrow(/IMPORT_MAX_BYTES/);
+    expect(() => readEnv({ IMPORT_MAX_BYTES: "10" })).toThrow(/IMPORT_MAX_BYTES/);
+  });
+
   test("the change feed keeps a day of changes and says keep-alive every 15 s by default", () => {
     expect(readEnv({})).toMatchObject({ CHANGE_LOG_RETENTION: 86_400_000, FEED_KEEPALIVE_MS: 15_000 });
   });

@@ -10,6 +10,14 @@ describe("the offline assistant's reply", () => {
     }
   });
 
+  test("says it has the project's instructions, quotes them and says it cannot follow them", () => {
+    const reply = offlineReply("Hello there", "Answer in French.\n\nBe brief.");
+    expect(reply).toContain("I have this project's instructions (5 words)");
+    expect(reply).toContain("I can't follow them offline");
+    expect(reply).toContain("> Answer in French. Be brief.");
+    expect(offlineReply("Hello there", "  \n")).toBe(offlineReply("Hello there"));
+  });
+
   test("restates a message's sentences as its points, and asks its question back", () => {
     const reply = offlineReply("We ship on Friday. The tests are flaky. Should we delay the release?");
     expect(reply).toContain("**In short:** a question (13 words) about **ship**, **Friday** and **tests**.");

@@ -20,13 +20,14 @@ describe.each(backends)("projects on %s", (kind) => {
     expect(answer.status).toBe(201);
     const project = projectSchema.parse(answer.body);
     expect(Object.keys(answer.body as object).sort()).toEqual(
-      ["createdAt", "id", "name", "ownerId", "status", "updatedAt", "version"].sort(),
+      ["createdAt", "id", "instructions", "name", "ownerId", "status", "updatedAt", "version"].sort(),
     );
     // AUTH=local: everything belongs to the local owner.
     expect(project).toMatchObject({
       id,
       name: "Launch plan",
       status: "active",
+      instructions: "",
       ownerId: LOCAL_OWNER.id,
       version: 1,
     });

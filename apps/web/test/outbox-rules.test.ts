@@ -21,6 +21,7 @@ const project = (id: string, name = id, version = 1): Project => ({
   id,
   name,
   status: "active",
+  instructions: "",
   ownerId: "00000000-0000-4000-8000-000000000001",
   createdAt: at,
   updatedAt: at,

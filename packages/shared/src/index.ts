@@ -5,5 +5,6 @@ export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./limits.ts";
 export * from "./messages.ts";
+export * from "./project-file.ts";
 export * from "./projects.ts";
 export * from "./running-processes.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod/mini";
 import { idSchema, noNul, timestampSchema, versionSchema } from "./ids.ts";
-import { PROJECT_NAME_MAX } from "./limits.ts";
+import { PROJECT_INSTRUCTIONS_MAX, PROJECT_NAME_MAX } from "./limits.ts";
 
 export const projectStatuses = ["active", "archived"] as const;
 export const projectStatusSchema = z.enum(projectStatuses);
@@ -15,11 +15,24 @@ export const projectNameSchema = z
     z.refine(noNul, { error: "must not contain NUL characters" }),
   );
 
+/** What the model is told first in every reply of the project; empty: nothing. */
+export const projectInstructionsSchema = z.string().check(
+  z.maxLength(PROJECT_INSTRUCTIONS_MAX, {
+    error: `must be at most ${PROJECT_INSTRUCTIONS_MAX} characters`,
+  }),
+  z.refine(noNul, { error: "must not contain NUL characters" }),
+);
+
 /** A project as the API answers it. */
 export const projectSchema = z.object({
   id: idSchema,
   name: z.string(),
   status: projectStatusSchema,
+  /**
+   * The model's system message in every reply of this project ("" for none). Rows kept
+   * by a browser before projects had instructions read as "".
+   */
+  instructions: z._default(z.string(), ""),
   /** The account that owns it: it alone deletes it and invites or removes members. */
   ownerId: z.string(),
   createdAt: timestampSchema,
@@ -43,11 +56,13 @@ export const updateProjectBodySchema = z
   .strictObject({
     name: z.optional(projectNameSchema),
     status: z.optional(projectStatusSchema),
+    instructions: z.optional(projectInstructionsSchema),
     version: versionSchema,
   })
   .check(
-    z.refine((body) => body.name !== undefined || body.status !== undefined, {
-      error: "give at least one of name, status",
-    }),
+    z.refine(
+      (body) => body.name !== undefined || body.status !== undefined || body.instructions !== undefined,
+      { error: "give at least one of name, status, instructions" },
+    ),
   );
 export type UpdateProjectBody = z.infer<typeof updateProjectBodySchema>;

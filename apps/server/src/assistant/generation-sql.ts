@@ -4,6 +4,7 @@ import {
   chatUsage,
   type MessageRow,
   messages,
+  projects,
   type RunningProcessRow,
   runningProcesses,
 } from "@tandem/db/schema";
@@ -348,6 +349,15 @@ export async function branchBefore(db: Db, reply: MessageRow): Promise<MessageRo
     where content <> '' and status <> 'streaming'
     order by depth desc`);
   return rowsOf<Record<string, unknown>>(result).map(messageRows.fromDriver);
+}
+
+/** The project's instructions ("" for none): the model's system message in its replies. */
+export async function projectInstructions(db: Db, projectId: string): Promise<string> {
+  const [row] = await db
+    .select({ instructions: projects.instructions })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return row?.instructions ?? "";
 }
 
 const stillRunning = (processId: string) =>

@@ -4,7 +4,7 @@ import { type FinishReason, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
-import type { ChatModel } from "./chat-model.ts";
+import { type ChatModel, TANDEM_SYSTEM_PROMPT } from "./chat-model.ts";
 import { beat, type Ending, finishGeneration, INTERRUPTED_ERROR, writeProgress } from "./generation-sql.ts";
 import { modelMessages } from "./model-messages.ts";
 import type { ReplyEnd, ReplyFeed, ReplySink } from "./reply-stream.ts";
@@ -27,10 +27,6 @@ export interface GenerationSettings {
  * down, or its process row stopped being `running` (stopped or interrupted elsewhere).
  */
 export type StopReason = "stop" | "shutdown" | "lost";
-
-const SYSTEM_PROMPT =
-  "You are the assistant in Tandem, a chat workspace where each project has its own chat. " +
-  "Answer in Markdown; use fenced code blocks with a language for code.";
 
 const ERROR_MAX = 2000;
 
@@ -119,7 +115,7 @@ export class Generation {
     try {
       const result = streamText({
         model: this.#model,
-        system: SYSTEM_PROMPT,
+        system: TANDEM_SYSTEM_PROMPT,
         messages: await modelMessages(this.#db, this.row, this.#settings.historyChars),
         allowSystemInMessages: true,
         maxOutputTokens: this.#settings.maxOutputTokens,

@@ -1,17 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type {
-  ChatModel,
-  ChatModelCallOptions,
-  ChatModelGenerateResult,
-  ChatModelStreamPart,
-  ChatModelStreamResult,
-  ChatModelUsage,
+import {
+  type ChatModel,
+  type ChatModelCallOptions,
+  type ChatModelGenerateResult,
+  type ChatModelStreamPart,
+  type ChatModelStreamResult,
+  type ChatModelUsage,
+  TANDEM_SYSTEM_PROMPT,
 } from "./chat-model.ts";
 import { offlineReply, tokenize } from "./offline-reply.ts";
 
 /**
  * The assistant that answers when no model is configured: it streams `offlineReply` of
- * the last user message, one token every `tokenDelayMs`, and stops when the call is aborted.
+ * the last user message (and the project's instructions), one token every `tokenDelayMs`,
+ * and stops when the call is aborted.
  */
 export class OfflineModel implements ChatModel {
   readonly specificationVersion = "v3";
@@ -25,7 +27,7 @@ export class OfflineModel implements ChatModel {
   }
 
   async doGenerate(options: ChatModelCallOptions): Promise<ChatModelGenerateResult> {
-    const text = offlineReply(lastUserText(options));
+    const text = replyTo(options);
     return {
       content: [{ type: "text", text }],
       finishReason: { unified: "stop", raw: "stop" },
@@ -35,7 +37,7 @@ export class OfflineModel implements ChatModel {
   }
 
   async doStream(options: ChatModelCallOptions): Promise<ChatModelStreamResult> {
-    const tokens = tokenize(offlineReply(lastUserText(options)));
+    const tokens = tokenize(replyTo(options));
     const delayMs = this.#tokenDelayMs;
     const signal = options.abortSignal;
     let next = 0;
@@ -64,6 +66,19 @@ export class OfflineModel implements ChatModel {
     });
     return { stream };
   }
+}
+
+function replyTo(options: ChatModelCallOptions): string {
+  return offlineReply(lastUserText(options), projectInstructions(options));
+}
+
+/** The system messages but Tandem's own: the project's instructions. */
+function projectInstructions(options: ChatModelCallOptions): string {
+  return options.prompt
+    .flatMap((message) =>
+      message.role === "system" && message.content !== TANDEM_SYSTEM_PROMPT ? [message.content] : [],
+    )
+    .join("\n\n");
 }
 
 function lastUserText(options: ChatModelCallOptions): string {

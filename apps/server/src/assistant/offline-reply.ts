@@ -1,10 +1,10 @@
 /**
  * The built-in offline assistant's answer: no model, so it cannot think about the message,
  * but it can hand it back structured (a summary, the points it makes, the code in it, a
- * question) and say how to connect a real model. Pure, so the same message always gets
- * the same reply.
+ * question) and say how to connect a real model. It says so when the project has
+ * instructions (it cannot follow them). Pure, so the same message always gets the same reply.
  */
-export function offlineReply(message: string): string {
+export function offlineReply(message: string, instructions = ""): string {
   const { prose, code } = splitCode(message);
   const points = keyPoints(prose);
   const sections: string[] = [];
@@ -13,6 +13,8 @@ export function offlineReply(message: string): string {
     "I'm **Tandem's built-in offline assistant**. No language model is connected, so I can't " +
       "reason about your message, but I can hand it back to you in a structured form.",
   );
+
+  if (instructions.trim() !== "") sections.push(describeInstructions(instructions));
 
   sections.push(`**In short:** ${summarize(prose, points, code.length > 0)}`);
 
@@ -162,6 +164,18 @@ function describeCode(code: CodeBlock[]): string {
   return (
     `**Your code:** you included ${what}${inLanguage} (${lines} line${lines === 1 ? "" : "s"}). ` +
     "I can't read or run code offline; a connected model can explain it, review it or find the bug."
+  );
+}
+
+const MAX_INSTRUCTIONS_QUOTE = 200;
+
+function describeInstructions(instructions: string): string {
+  const text = instructions.replace(/\s+/g, " ").trim();
+  const words = text.split(" ").length;
+  return (
+    `**Project instructions:** I have this project's instructions (${words} word${words === 1 ? "" : "s"}). ` +
+    "I can't follow them offline; a connected model gets them as its system message with every reply:" +
+    `\n\n> ${clip(text, MAX_INSTRUCTIONS_QUOTE)}`
   );
 }
 

@@ -14,18 +14,26 @@ export function bodyLimit({
   maxSize,
   onError,
 }: {
-  maxSize: number;
-  onError: (c: Context) => Response | Promise<Response>;
+  /** The limit, or the limit of each request (by its path). */
+  maxSize: number | ((c: Context) => number);
+  onError: (c: Context, maxSize: number) => Response | Promise<Response>;
 }): MiddlewareHandler {
-  const streamed = streamedBodyLimit({ maxSize, onError });
+  const limitOf = typeof maxSize === "number" ? () => maxSize : maxSize;
+  const streamed = new Map<number, MiddlewareHandler>();
   return async (c, next) => {
     const { method } = c.req;
     // Neither has a body that the routes read (the streamed check lets them through too).
     if (method === "GET" || method === "HEAD") return next();
+    const limit = limitOf(c);
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
-      return Number.parseInt(length, 10) > maxSize ? onError(c) : next();
+      return Number.parseInt(length, 10) > limit ? onError(c, limit) : next();
     }
-    return streamed(c, next);
+    let check = streamed.get(limit);
+    if (!check) {
+      check = streamedBodyLimit({ maxSize: limit, onError: (context) => onError(context, limit) });
+      streamed.set(limit, check);
+    }
+    return check(c, next);
   };
 }

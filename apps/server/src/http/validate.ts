@@ -21,10 +21,16 @@ export function issueDetails(error: z.ZodError, part: RequestPart = "body"): Err
 
 type RequestPart = "body" | "query" | "path";
 
-function parseOrThrow<S extends z.core.$ZodType>(schema: S, value: unknown, part: RequestPart): z.output<S> {
+/** `value` as `schema` reads it, or 400 invalid_input with the failing fields (and `message`, if given). */
+export function parseOrThrow<S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+  part: RequestPart,
+  message = `The request ${part} is not valid`,
+): z.output<S> {
   const result = z.safeParse(schema, value);
   if (!result.success) {
-    throw new ApiError("invalid_input", `The request ${part} is not valid`, {
+    throw new ApiError("invalid_input", message, {
       details: issueDetails(result.error, part),
     });
   }

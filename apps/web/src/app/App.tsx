@@ -1,5 +1,6 @@
 import type { SessionUser } from "@tandem/shared";
-import { Route, Switch } from "wouter";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Route, Switch, useLocation } from "wouter";
 import { AccountFooter } from "../features/account/AccountFooter.tsx";
 import { EditingProvider } from "../features/projects/editing.tsx";
 import { ProjectNav } from "../features/projects/ProjectNav.tsx";
@@ -7,15 +8,61 @@ import { ProjectView } from "../features/projects/ProjectView.tsx";
 import { ProjectWriteNotices } from "../features/projects/ProjectWriteNotices.tsx";
 import { Home } from "./Home.tsx";
 
-/** The workspace. `user`: who is signed in (AUTH=accounts); in AUTH=local nobody signs in or out. */
+/**
+ * The workspace. `user`: who is signed in (AUTH=accounts); in AUTH=local nobody signs in or out.
+ * On a narrow screen (below 640 px) the project list is a drawer, opened by "Projects"
+ * and closed by choosing a project, Escape, or a tap beside it.
+ */
 export function App({ user }: { user: SessionUser | undefined }) {
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const [location] = useLocation();
+  const drawer = useRef<HTMLElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+
+  // Choosing a project (or making one) goes there: the drawer has done its job.
+  useEffect(() => setDrawerOpen(false), [location]);
+
+  const close = useCallback(() => {
+    setDrawerOpen(false);
+    opener.current?.focus();
+  }, []);
+
+  // Open: the focus goes into the list, and Escape (wherever the focus is) closes it.
+  useEffect(() => {
+    if (!drawerOpen) return;
+    drawer.current?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      // A form in the list that takes Escape itself (cancelling "New project") keeps it open.
+      if (event.key === "Escape" && !event.defaultPrevented) close();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [drawerOpen, close]);
+
   return (
     <EditingProvider>
-      <div className="app">
-        <aside className="app-sidebar">
+      <div className="app" data-drawer={drawerOpen ? "open" : "closed"}>
+        <header className="top-bar">
+          <button
+            ref={opener}
+            type="button"
+            className="drawer-button"
+            aria-expanded={drawerOpen}
+            aria-controls="projects-drawer"
+            onClick={() => setDrawerOpen((open) => !open)}
+          >
+            Projects
+          </button>
+          <span className="brand">
+            <span className="brand-mark" aria-hidden="true" />
+            Tandem
+          </span>
+        </header>
+        <aside id="projects-drawer" ref={drawer} className="app-sidebar" tabIndex={-1}>
           <ProjectNav />
           {user && <AccountFooter user={user} />}
         </aside>
+        {drawerOpen && <div className="drawer-backdrop" aria-hidden="true" onPointerDown={close} />}
         <main className="app-main">
           <ProjectWriteNotices />
           <Switch>

@@ -13,8 +13,8 @@ export function Home() {
       {isReady && (
         <p className="muted">
           {projects.length === 0
-            ? "Start with “New project” on the left."
-            : "Open a project on the left, or start a new one."}
+            ? "Start with “New project” in the project list."
+            : "Open a project from the list, or start a new one."}
         </p>
       )}
     </div>

@@ -85,13 +85,20 @@ export async function sendSnapshot<T>(
   return { rows: await response.json(), position: response.headers.get(FEED_POSITION_HEADER) ?? undefined };
 }
 
+/** Sends a request whose answer is a file to save: answers its body. */
+export async function sendForFile(
+  request: () => Promise<JsonResponse<unknown> & { blob(): Promise<Blob> }>,
+): Promise<Blob> {
+  return (await receive(request)).blob();
+}
+
 /** Sends a request whose success has no body (204). */
 export async function sendNoContent(request: () => Promise<JsonResponse<unknown>>): Promise<void> {
   await receive(request);
 }
 
-async function receive<T>(request: () => Promise<JsonResponse<T>>): Promise<JsonResponse<T>> {
-  let response: JsonResponse<T>;
+async function receive<R extends JsonResponse<unknown>>(request: () => Promise<R>): Promise<R> {
+  let response: R;
   try {
     response = await request();
   } catch {

@@ -163,6 +163,16 @@ export function rebaseVersion(own: OwnVersion | undefined, baseVersion: number):
 }
 
 /**
+ * The fields of a project a user edits (what an update sends and lays over the server's
+ * row). `instructions` is absent in updates stored by builds before projects had them.
+ */
+export function projectEdits(project: Project): Pick<Project, "name" | "status" | "instructions"> {
+  const edits = { name: project.name, status: project.status, instructions: project.instructions };
+  if (edits.instructions === undefined) delete (edits as Partial<typeof edits>).instructions;
+  return edits;
+}
+
+/**
  * A server row with this browser's pending writes to it laid over: a pending rename
  * keeps its name over a newer row, a pending delete hides the row (`undefined`).
  */
@@ -171,9 +181,7 @@ export function overlayPending<T extends { id: string }>(row: T, writes: OutboxW
   for (const write of writes) {
     if (rowIdOf(write) !== row.id) continue;
     if (write.kind === "deleteProject") shown = undefined;
-    else if (write.kind === "updateProject" && shown) {
-      shown = { ...shown, name: write.project.name, status: write.project.status };
-    }
+    else if (write.kind === "updateProject" && shown) shown = { ...shown, ...projectEdits(write.project) };
   }
   return shown;
 }

@@ -4,7 +4,13 @@ import { messagesCollection } from "../collections/messages.ts";
 import { projectsCollection } from "../collections/projects.ts";
 import { ApiRequestError, api, send } from "../lib/api.ts";
 import { configureOutbox, startOutbox as startQueue } from "../lib/outbox.ts";
-import { type Delivered, type OutboxWrite, type OwnVersion, rebaseVersion } from "../lib/outbox-rules.ts";
+import {
+  type Delivered,
+  type OutboxWrite,
+  type OwnVersion,
+  projectEdits,
+  rebaseVersion,
+} from "../lib/outbox-rules.ts";
 import { parseProject } from "../lib/snapshots.ts";
 import {
   type SyncedCollection,
@@ -51,7 +57,7 @@ function show(write: OutboxWrite) {
       // Over the row as this tab has it: its version may be newer than the edit's base.
       const current = projectsCollection.get(write.project.id);
       if (!current) return;
-      showRow(projectsCollection, { ...current, name: write.project.name, status: write.project.status });
+      showRow(projectsCollection, { ...current, ...projectEdits(write.project) });
       return;
     }
     case "deleteProject":
@@ -114,10 +120,10 @@ async function deliver(write: OutboxWrite): Promise<Delivered> {
       return { entity: "project", row: await send(() => api.projects.$post({ json: { id, name, status } })) };
     }
     case "updateProject": {
-      const { id, name, status } = write.project;
+      const { id } = write.project;
       const version = rebaseVersion(ownVersions.get(id), write.baseVersion);
       const row = await send(() =>
-        api.projects[":id"].$patch({ param: { id }, json: { name, status, version } }),
+        api.projects[":id"].$patch({ param: { id }, json: { ...projectEdits(write.project), version } }),
       );
       ownVersions.set(id, { from: write.baseVersion, to: row.version });
       return { entity: "project", row };

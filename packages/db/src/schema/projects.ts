@@ -8,6 +8,8 @@ export const projects = pgTable(
   {
     id: uuid().primaryKey(),
     name: text().notNull(),
+    /** What the model is told first in every reply of this project (its system message); empty: nothing. */
+    instructions: text().notNull().default(""),
     status: text({ enum: projectStatuses }).notNull().default("active"),
     ownerId: uuid("owner_id")
       .notNull()

@@ -3,8 +3,11 @@ import { eq, useLiveQuery } from "@tanstack/react-db";
 import { lazy, memo, Suspense, useState } from "react";
 import { streamsCollection } from "../../collections/streams.ts";
 import { describeError } from "../../lib/api.ts";
+import { lengthStatus } from "../../lib/length-limit.ts";
 import { retryReply } from "../../sync/replies.ts";
 import { editMessage, regenerateReply } from "./actions.ts";
+import { CopyButton } from "./CopyButton.tsx";
+import { LengthNote } from "./LengthNote.tsx";
 import { chooseBranch } from "./useBranchAnchor.ts";
 
 /** Markdown and code highlighting load after the first paint, on the first reply shown. */
@@ -106,7 +109,6 @@ function MessageActions({
   canRegenerate,
   edit,
 }: MessageView & MessagePlace & { canEdit: boolean; canRegenerate: boolean; edit: () => void }) {
-  if (!versionCount && !canEdit && !canRegenerate) return null;
   const show = (id: string) => chooseBranch(message.projectId, id);
   return (
     <div className="message-actions">
@@ -119,6 +121,7 @@ function MessageActions({
         </div>
       )}
       <div className="message-buttons">
+        <CopyButton message={message} />
         {canEdit && (
           <button type="button" className="small ghost" onClick={edit}>
             Edit
@@ -151,7 +154,9 @@ function VersionButton(props: {
 /** A user message being edited: saving sends the new text as a new version of it, and nothing is lost. */
 function EditForm({ message, close }: { message: Message; close: () => void }) {
   const [text, setText] = useState(message.content);
-  const canSave = text.trim() !== "" && text.length <= MESSAGE_CONTENT_MAX;
+  const length = lengthStatus(text.length, MESSAGE_CONTENT_MAX);
+  const canSave = text.trim() !== "" && length.kind !== "over";
+  const noteId = `edit-length-${message.id}`;
   const save = () => {
     if (!canSave) return;
     editMessage(message, text);
@@ -167,6 +172,8 @@ function EditForm({ message, close }: { message: Message; close: () => void }) {
     >
       <textarea
         aria-label="Edit message"
+        aria-describedby={noteId}
+        aria-invalid={length.kind === "over" || undefined}
         value={text}
         // biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message
         autoFocus
@@ -180,6 +187,7 @@ function EditForm({ message, close }: { message: Message; close: () => void }) {
           }
         }}
       />
+      <LengthNote id={noteId} status={length} />
       <div className="edit-buttons">
         <button type="button" className="small ghost" onClick={close}>
           Cancel

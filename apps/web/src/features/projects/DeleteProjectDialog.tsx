@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useModal } from "./useModal.ts";
 
 interface Props {
   projectName: string;
@@ -8,13 +8,7 @@ interface Props {
 
 /** A modal confirmation: the native dialog traps focus and closes on Escape. */
 export function DeleteProjectDialog({ projectName, onConfirm, onClose }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-    return () => element?.close();
-  }, []);
+  const dialog = useModal();
 
   return (
     <dialog ref={dialog} aria-labelledby="delete-project-title" onClose={onClose} className="dialog">

@@ -8,6 +8,7 @@ import { ConnectionStatus } from "../connection/ConnectionStatus.tsx";
 import { useOutbox } from "../connection/useOutbox.ts";
 import { createProject, retryProjectWrite } from "./actions.ts";
 import { useEditing } from "./editing.tsx";
+import { ImportProject } from "./ImportProject.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
 
 export function ProjectNav() {
@@ -39,21 +40,24 @@ export function ProjectNav() {
         <ConnectionStatus />
       </div>
 
-      {editor === "new-project" ? (
-        <ProjectNameForm
-          submitLabel="Create"
-          onSubmit={(name) => {
-            const id = createProject(name);
-            setEditor(null);
-            navigate(`/projects/${id}`);
-          }}
-          onCancel={() => setEditor(null)}
-        />
-      ) : (
-        <button type="button" className="primary new-project" onClick={() => setEditor("new-project")}>
-          New project
-        </button>
-      )}
+      <div className="project-buttons">
+        {editor === "new-project" ? (
+          <ProjectNameForm
+            submitLabel="Create"
+            onSubmit={(name) => {
+              const id = createProject(name);
+              setEditor(null);
+              navigate(`/projects/${id}`);
+            }}
+            onCancel={() => setEditor(null)}
+          />
+        ) : (
+          <button type="button" className="primary new-project" onClick={() => setEditor("new-project")}>
+            New project
+          </button>
+        )}
+        <ImportProject />
+      </div>
 
       <nav aria-label="Projects">
         {projects.isLoading && <p className="muted">Loading projects…</p>}

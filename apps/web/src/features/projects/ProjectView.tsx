@@ -10,8 +10,10 @@ import { useOutbox } from "../connection/useOutbox.ts";
 import { ShareDialog } from "../sharing/ShareDialog.tsx";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
 import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
+import { ExportDialog } from "./ExportDialog.tsx";
 import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
+import { ProjectSettingsDialog } from "./ProjectSettingsDialog.tsx";
 
 /** `sharing`: accounts mode, where a project has members and can be shared. */
 export function ProjectView({ projectId, sharing }: { projectId: string; sharing: boolean }) {
@@ -79,6 +81,7 @@ function ProjectHeader({
   const { editor, setEditor } = useEditing();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const [sharingOpen, setSharingOpen] = useState(false);
+  const [dialog, setDialog] = useState<"settings" | "export">();
   const session = useSession();
   const me = sharing ? session.session?.user : undefined;
   const renaming = editor === "rename-project";
@@ -112,6 +115,12 @@ function ProjectHeader({
                 Share project
               </button>
             )}
+            <button type="button" onClick={() => setDialog("settings")}>
+              Project settings
+            </button>
+            <button type="button" onClick={() => setDialog("export")}>
+              Export project
+            </button>
             <button type="button" onClick={() => setEditor("rename-project")}>
               Rename project
             </button>
@@ -133,6 +142,10 @@ function ProjectHeader({
           }}
         />
       )}
+      {dialog === "settings" && (
+        <ProjectSettingsDialog project={project} onClose={() => setDialog(undefined)} />
+      )}
+      {dialog === "export" && <ExportDialog project={project} onClose={() => setDialog(undefined)} />}
       {confirmingDelete && (
         <DeleteProjectDialog
           projectName={project.name}

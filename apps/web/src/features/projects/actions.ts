@@ -12,6 +12,7 @@ export function createProject(name: string): string {
     id,
     name,
     status: "active",
+    instructions: "",
     ownerId: LOCAL_OWNER.id,
     createdAt: now,
     updatedAt: now,
@@ -20,11 +21,24 @@ export function createProject(name: string): string {
   return id;
 }
 
-export function renameProject(project: Project, name: string): void {
+/** What a user changes of a project: versioned, sent through the outbox like any write. */
+type ProjectEdits = Partial<Pick<Project, "name" | "instructions">>;
+
+function editProject(project: Project, edits: ProjectEdits): void {
   forgetFailedWrite(`project:update:${project.id}`);
   projectsCollection.update(project.id, (draft) => {
-    draft.name = name;
+    if (edits.name !== undefined) draft.name = edits.name;
+    if (edits.instructions !== undefined) draft.instructions = edits.instructions;
   });
+}
+
+export function renameProject(project: Project, name: string): void {
+  editProject(project, { name });
+}
+
+/** Sets what the model is told first in every reply of the project ("" for nothing). */
+export function setInstructions(project: Project, instructions: string): void {
+  editProject(project, { instructions });
 }
 
 export function deleteProject(project: Project): void {
@@ -42,6 +56,6 @@ export function retryProjectWrite(write: FailedWrite): void {
   }
   const current = projectsCollection.get(row.id);
   if (!current) return;
-  if (write.op === "update") renameProject(current, row.name);
+  if (write.op === "update") editProject(current, { name: row.name, instructions: row.instructions });
   else deleteProject(current);
 }

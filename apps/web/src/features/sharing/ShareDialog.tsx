@@ -1,8 +1,9 @@
 import type { Member, SessionUser } from "@tandem/shared";
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ApiRequestError, describeError } from "../../lib/api.ts";
 import { inviteMember, listMembers, removeMember } from "../../lib/members.ts";
 import { onMemberChange } from "../../sync/live-sync.ts";
+import { useModal } from "../projects/useModal.ts";
 import { leaveProject } from "./actions.ts";
 
 interface Props {
@@ -20,17 +21,11 @@ interface Props {
  * membership change the feed brings.
  */
 export function ShareDialog({ projectId, projectName, me, onClose, onLeft }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModal();
   const [members, setMembers] = useState<Member[]>();
   const [email, setEmail] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-    return () => element?.close();
-  }, []);
 
   const load = useCallback(() => {
     listMembers(projectId).then(setMembers, (caught: unknown) => setError(explain(caught)));

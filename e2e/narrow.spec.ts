@@ -1,0 +1,66 @@
+import { expect, test, uniqueName } from "./fixtures.ts";
+
+test.use({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+
+test("below 640 px the project list is a drawer; the composer stays at the bottom; actions show without hover", async ({
+  app,
+  page,
+  api,
+}, testInfo) => {
+  const first = await api.createProject(uniqueName("Narrow one"));
+  const second = await api.createProject(uniqueName("Narrow two"));
+  await page.goto(`/projects/${first.id}`);
+  await expect(app.heading(first.name)).toBeVisible();
+
+  // The list is out of the way until asked for.
+  const drawerButton = page.getByRole("button", { name: "Projects", exact: true });
+  await expect(app.nav).toBeHidden();
+  await expect(drawerButton).toHaveAttribute("aria-expanded", "false");
+  await drawerButton.click();
+  await expect(app.nav).toBeVisible();
+  await expect(drawerButton).toHaveAttribute("aria-expanded", "true");
+  await page.screenshot({ path: testInfo.outputPath("drawer-open.png") });
+
+  // Choosing a project closes it.
+  await app.projectLink(second.name).click();
+  await expect(app.heading(second.name)).toBeVisible();
+  await expect(app.nav).toBeHidden();
+
+  // Escape closes it too, and gives the focus back to its button.
+  await drawerButton.click();
+  await expect(app.nav).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(app.nav).toBeHidden();
+  await expect(drawerButton).toBeFocused();
+
+  // The composer is at the bottom of the screen, whole.
+  await app.sendMessage("Hello from a phone");
+  const reply = app.log.locator('article[data-role="assistant"]');
+  await expect(reply).toHaveAttribute("data-status", "complete", { timeout: 15_000 });
+  const composer = await page.locator("form.composer").boundingBox();
+  expect(composer).not.toBeNull();
+  expect((composer?.y ?? 0) + (composer?.height ?? 0)).toBeCloseTo(844, 0);
+  expect(composer?.width).toBeLessThanOrEqual(390);
+  // Nothing is wider than the screen.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+  // A message's actions are there to tap, without hovering.
+  const copy = app.message("Hello from a phone").getByRole("button", { name: "Copy", exact: true });
+  await expect(copy).toBeVisible();
+  expect(await copy.evaluate((button) => getComputedStyle(button.parentElement as Element).opacity)).toBe(
+    "1",
+  );
+  await page.screenshot({ path: testInfo.outputPath("chat.png") });
+});
+
+test("from 640 px up the project list stays beside the chat, with no Projects button", async ({
+  app,
+  page,
+  api,
+}) => {
+  await page.setViewportSize({ width: 640, height: 800 });
+  const project = await api.createProject(uniqueName("Wide enough"));
+  await page.goto(`/projects/${project.id}`);
+  await expect(app.nav).toBeVisible();
+  await expect(page.getByRole("button", { name: "Projects", exact: true })).toBeHidden();
+});

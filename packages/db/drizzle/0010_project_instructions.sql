@@ -1,0 +1,1 @@
+ALTER TABLE "projects" ADD COLUMN "instructions" text DEFAULT '' NOT NULL;
