@@ -19,6 +19,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { memberRoutes } from "./routes/members.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { searchRoutes } from "./routes/search.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { defaults } from "./settings.ts";
 
@@ -70,6 +71,7 @@ export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser }:
     .route("/projects", projectRoutes(db.db))
     .route("/projects", memberRoutes(db.db))
     .route("/", messageRoutes(db.db, feed))
+    .route("/search", searchRoutes(db.db))
     .route("/chat", chatRoutes(assistant))
     .route("/changes", changeRoutes(feed, feedConnectionsPerUser));
 }

@@ -7,3 +7,4 @@ export * from "./limits.ts";
 export * from "./messages.ts";
 export * from "./projects.ts";
 export * from "./running-processes.ts";
+export * from "./search.ts";
