@@ -16,17 +16,21 @@ export interface MessageView {
    */
   status: Message["status"] | "pending" | "failed";
   failure?: { error: string; retry: () => void };
+  /** Opened from elsewhere (a search hit) a moment ago. */
+  highlighted?: boolean;
 }
 
 const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as const;
 
 /** Memoised on its props: a row the live query did not change keeps its object, so it does not re-render. */
-export const MessageItem = memo(function MessageItem({ message, status, failure }: MessageView) {
+export const MessageItem = memo(function MessageItem({ message, status, failure, highlighted }: MessageView) {
   return (
     <article
       className={`message message-${message.role}`}
+      data-message-id={message.id}
       data-role={message.role}
       data-status={status}
+      data-highlighted={highlighted ? "true" : undefined}
       aria-label={roleLabels[message.role]}
     >
       <div className="message-meta">
