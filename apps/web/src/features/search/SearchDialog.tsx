@@ -93,6 +93,10 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
       if (hits.length === 0) return;
       const step = event.key === "ArrowDown" ? 1 : -1;
       setActive((index) => Math.min(hits.length - 1, Math.max(0, index + step)));
+    } else if (event.key === "Escape") {
+      // A search field's own Escape would only clear it: it closes the dialog at once.
+      event.preventDefault();
+      dialog.current?.close();
     } else if (event.key === "Enter") {
       event.preventDefault();
       const hit = hits[active];
