@@ -3,7 +3,10 @@ import { type SearchHit, type SearchResult, searchResultSchema, snippetParts } f
 import { describe, expect, test } from "vitest";
 import { signUp } from "./accounts.ts";
 import { backends, useTestServer } from "./backends.ts";
+import { postChat, projectMessages, waitFor } from "./chat.ts";
 import { call, createMessage, createProject, expectInvalid, type WithApp } from "./http.ts";
+import { useScriptedModel } from "./model.ts";
+import { readAll } from "./sse.ts";
 
 /** A word no other test uses: every test searches its own rows in the shared database. */
 const marker = () =>
@@ -93,6 +96,21 @@ describe.each(backends)("search on %s", (kind) => {
       },
       expect.objectContaining({ kind: "message", messageId: message.id, projectId: project.id }),
     ]);
+  });
+
+  test("an edited message is found by its new text, not its old", async () => {
+    const word = marker();
+    const other = marker();
+    const project = await createProject(server);
+    const message = await createMessage(server, project.id, { content: `draft ${word}` });
+    const edited = await call(server, "PATCH", `/api/messages/${message.id}`, {
+      content: `final ${other}`,
+      version: message.version,
+    });
+    expect(edited.status).toBe(200);
+
+    expect((await search(server, { q: word })).hits).toEqual([]);
+    expect((await search(server, { q: other })).hits.map((h) => h.messageId)).toEqual([message.id]);
   });
 
   test("a renamed project is found by its new name", async () => {
@@ -285,5 +303,29 @@ describe.each(backends)("search scoping on %s (accounts)", (kind) => {
   test("without a session: 401", async () => {
     const answer = await call(server, "GET", "/api/search?q=plan");
     expect(answer.status).toBe(401);
+  });
+});
+
+describe.each(backends)("search of replies on %s", (kind) => {
+  const model = useScriptedModel();
+  const server = useTestServer(kind, { assistant: { model, flushMs: 20, heartbeatMs: 50, staleMs: 10_000 } });
+
+  test("a reply is found once it ends, not while it is being written", async () => {
+    const project = await createProject(server);
+    const text = `[tokens:12] [pause:5] ${marker()}`;
+    const response = await postChat(server, project.id, text);
+    const reply = await waitFor("the reply's first batch", async () =>
+      (await projectMessages(server, project.id)).find(
+        (m) => m.role === "assistant" && m.content.includes("word5"),
+      ),
+    );
+    expect(reply.status).toBe("streaming");
+    expect((await search(server, { q: "word3" })).hits).toEqual([]);
+
+    model.release(text);
+    await readAll(response);
+
+    const { hits } = await search(server, { q: "word3 word12" });
+    expect(hits.map((h) => [h.messageId, h.role])).toEqual([[reply.id, "assistant"]]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Db, Tx } from "@tandem/db/client";
+import type { Db } from "@tandem/db/client";
 import { type SearchHit, type SearchResult, searchQuerySchema } from "@tandem/shared";
 import { type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
@@ -77,83 +77,79 @@ export const searchRoutes = (db: Db) =>
   new Hono<AppEnv>().get("/", queryParams(searchQuerySchema), async (c) => {
     const { q, limit, cursor: cursorText } = c.req.valid("query");
     const cursor = cursorText === undefined ? undefined : readCursor(cursorText);
+    // One statement, outside a transaction: in local mode it is the request's only round
+    // trip (in accounts mode the session is read first).
+    const { user } = await c.var.access.caller(db);
+    const query = sql`websearch_to_tsquery(${config}, ${q})`;
+    const after = (kind: 0 | 1, rank: SQL, createdAt: SQL, id: SQL) =>
+      cursor?.k === kind
+        ? sql`and (${rank}, ${createdAt}, ${id}) < (${cursor.r}::real, ${cursor.t}::timestamptz, ${cursor.i}::uuid)`
+        : sql``;
+    // Project hits come first: a cursor among the messages skips them.
+    const projectHits =
+      cursor?.k === 1
+        ? sql``
+        : sql`
+          (select 0 as kind, p.id as project_id, p.name as project_name, null::uuid as message_id, null as role,
+            p.created_at, ts_rank(p.search, ${query}) as rank,
+            ts_headline(${config}, ${escaped(sql`p.name`)}, ${query}, ${wholeHeadline}) as snippet
+          from projects p
+          join project_members pm on pm.project_id = p.id and pm.user_id = ${user.id}
+          where p.search @@ ${query} ${after(0, sql`ts_rank(p.search, ${query})`, sql`p.created_at`, sql`p.id`)}
+          order by rank desc, p.created_at desc, p.id desc
+          limit ${limit + 1})
+          union all`;
+    // Ranked over every match the caller may see; the (costly) snippets only for the page.
+    const found = await db.execute(sql`
+      with page as (
+        select m.id, m.project_id, m.role, m.created_at, ts_rank(m.search, ${query}) as rank
+        from messages m
+        join project_members pm on pm.project_id = m.project_id and pm.user_id = ${user.id}
+        where m.search @@ ${query} ${after(1, sql`ts_rank(m.search, ${query})`, sql`m.created_at`, sql`m.id`)}
+        order by rank desc, m.created_at desc, m.id desc
+        limit ${limit + 1}
+      ),
+      hits as (
+        ${projectHits}
+        (select 1 as kind, page.project_id, p.name as project_name, page.id as message_id, page.role,
+          page.created_at, page.rank,
+          ts_headline(${config}, ${escaped(sql`m.content`)}, ${query},
+            case when length(m.content) <= ${SHORT_TEXT} then ${wholeHeadline} else ${fragmentHeadline} end) as snippet
+        from page
+        join messages m on m.id = page.id
+        join projects p on p.id = page.project_id)
+      )
+      select project_id, project_name, message_id, role, ${wireTime(sql`created_at`)} as created_at,
+        ${keyTime(sql`created_at`)} as time_key, rank::text as rank_key, snippet
+      from hits
+      order by kind, rank desc, hits.created_at desc, coalesce(message_id, project_id) desc
+      limit ${limit + 1}`);
+    const rows = rowsOf<HitRow>(found);
+    if (rows.length === 0) await requireWords(db, q);
 
-    const result = await db.transaction(
-      async (tx): Promise<SearchResult> => {
-        const { user } = await c.var.access.caller(tx);
-        const query = sql`websearch_to_tsquery(${config}, ${q})`;
-        // One more than asked: whether there is a next page.
-        const rows: HitRow[] = [];
-        if (!cursor || cursor.k === 0) {
-          const after = cursor
-            ? sql`and (ts_rank(p.search, ${query}), p.created_at, p.id) < (${cursor.r}::real, ${cursor.t}::timestamptz, ${cursor.i}::uuid)`
-            : sql``;
-          const found = await tx.execute(sql`
-            select p.id as project_id, p.name as project_name, null as message_id, null as role,
-              ${wireTime(sql`p.created_at`)} as created_at, ${keyTime(sql`p.created_at`)} as time_key,
-              ts_rank(p.search, ${query})::text as rank_key,
-              ts_headline(${config}, ${escaped(sql`p.name`)}, ${query}, ${wholeHeadline}) as snippet
-            from projects p
-            join project_members pm on pm.project_id = p.id and pm.user_id = ${user.id}
-            where p.search @@ ${query} ${after}
-            order by ts_rank(p.search, ${query}) desc, p.created_at desc, p.id desc
-            limit ${limit + 1}`);
-          rows.push(...rowsOf<HitRow>(found));
-        }
-        if (rows.length <= limit) {
-          const after =
-            cursor?.k === 1
-              ? sql`and (ts_rank(m.search, ${query}), m.created_at, m.id) < (${cursor.r}::real, ${cursor.t}::timestamptz, ${cursor.i}::uuid)`
-              : sql``;
-          // Ranked over every match the caller may see; the (costly) snippets only for the page.
-          const found = await tx.execute(sql`
-            with page as (
-              select m.id, m.project_id, m.role, m.created_at, ts_rank(m.search, ${query}) as rank
-              from messages m
-              join project_members pm on pm.project_id = m.project_id and pm.user_id = ${user.id}
-              where m.search @@ ${query} ${after}
-              order by rank desc, m.created_at desc, m.id desc
-              limit ${limit + 1 - rows.length}
-            )
-            select page.project_id, p.name as project_name, page.id as message_id, page.role,
-              ${wireTime(sql`page.created_at`)} as created_at, ${keyTime(sql`page.created_at`)} as time_key,
-              page.rank::text as rank_key,
-              ts_headline(${config}, ${escaped(sql`m.content`)}, ${query},
-                case when length(m.content) <= ${SHORT_TEXT} then ${wholeHeadline} else ${fragmentHeadline} end) as snippet
-            from page
-            join messages m on m.id = page.id
-            join projects p on p.id = page.project_id
-            order by page.rank desc, page.created_at desc, page.id desc`);
-          rows.push(...rowsOf<HitRow>(found));
-        }
-        if (rows.length === 0) await requireWords(tx, q);
-
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
-        const nextCursor =
-          rows.length > limit && last
-            ? writeCursor({
-                k: last.message_id === null ? 0 : 1,
-                r: last.rank_key,
-                t: last.time_key,
-                i: last.message_id ?? last.project_id,
-              })
-            : null;
-        return {
-          hits: page.map((row) => ({
-            kind: row.message_id === null ? "project" : "message",
-            projectId: row.project_id,
-            projectName: row.project_name,
-            messageId: row.message_id,
-            role: row.role,
-            createdAt: row.created_at,
-            snippet: row.snippet,
-          })),
-          nextCursor,
-        };
-      },
-      { accessMode: "read only" },
-    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextCursor =
+      rows.length > limit && last
+        ? writeCursor({
+            k: last.message_id === null ? 0 : 1,
+            r: last.rank_key,
+            t: last.time_key,
+            i: last.message_id ?? last.project_id,
+          })
+        : null;
+    const result: SearchResult = {
+      hits: page.map((row) => ({
+        kind: row.message_id === null ? "project" : "message",
+        projectId: row.project_id,
+        projectName: row.project_name,
+        messageId: row.message_id,
+        role: row.role,
+        createdAt: row.created_at,
+        snippet: row.snippet,
+      })),
+      nextCursor,
+    };
     return c.json(result);
   });
 
@@ -161,9 +157,9 @@ export const searchRoutes = (db: Db) =>
  * A search that found nothing: 400 when it had no words to look for (only stop words,
  * punctuation or operators), so a client can say so rather than "No results".
  */
-async function requireWords(tx: Tx, q: string) {
+async function requireWords(db: Db, q: string) {
   const [row] = rowsOf<{ words: number }>(
-    await tx.execute(sql`select numnode(websearch_to_tsquery(${config}, ${q})) as words`),
+    await db.execute(sql`select numnode(websearch_to_tsquery(${config}, ${q})) as words`),
   );
   if (Number(row?.words ?? 0) === 0) {
     throw new ApiError("invalid_input", "The search has no words to look for", {
