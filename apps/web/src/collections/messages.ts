@@ -361,7 +361,7 @@ export function loadAfter(projectId: string, messageId: string, limit = 100): Pr
 /**
  * A window read outside any live query's demand: its rows are written into the
  * collection directly (no query owns them, so no window read later removes them) and
- * into the replica, which then holds that time range.
+ * into the replica when it holds the project (its newest window) already.
  */
 async function loadDirect(projectId: string, query: WindowQuery): Promise<Message[]> {
   const collection = messagesCollection(projectId);
@@ -372,8 +372,10 @@ async function loadDirect(projectId: string, query: WindowQuery): Promise<Messag
       if (takesOver(collection.get(row.id), row, false)) collection.utils.writeUpsert(row);
     }
   });
+  // Stored only beside the newest window: a replica holding a project answers its
+  // newest window on the next open, which must not be this stretch's end.
   const [first, last] = [rows[0], rows.at(-1)];
-  if (first && last) {
+  if (first && last && (await replicaHolds(scope))) {
     const range = { from: first.createdAt, fromOpen: true, to: last.createdAt, toOpen: true };
     replica.window(scope, rows, range, changed);
   }
