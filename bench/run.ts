@@ -15,6 +15,7 @@ import { coldOpen } from "./cases/cold-open.ts";
 import { crossProject } from "./cases/cross-project.ts";
 import { feedFanOut } from "./cases/feed-fan-out.ts";
 import { scaling } from "./cases/scaling.ts";
+import { search } from "./cases/search.ts";
 import { sendToPaint } from "./cases/send-to-paint.ts";
 import { sessionOverhead } from "./cases/session-overhead.ts";
 import { tabToTab } from "./cases/tab-to-tab.ts";
@@ -42,6 +43,7 @@ const cases: BenchCase[] = [
   feedFanOut,
   apiThroughput,
   sessionOverhead,
+  search,
 ];
 
 const quick = process.argv.includes("--quick");

@@ -20,6 +20,7 @@ import { memberRoutes } from "./routes/members.ts";
 import { messageRoutes } from "./routes/messages.ts";
 import { projectFileRoutes } from "./routes/project-files.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { searchRoutes } from "./routes/search.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { defaults } from "./settings.ts";
 
@@ -83,6 +84,7 @@ export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser, i
     .route("/projects", memberRoutes(db.db))
     .route("/projects", projectFileRoutes(db.db))
     .route("/", messageRoutes(db.db, feed))
+    .route("/search", searchRoutes(db.db))
     .route("/chat", chatRoutes(assistant))
     .route("/changes", changeRoutes(feed, feedConnectionsPerUser));
 }

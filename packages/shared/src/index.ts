@@ -8,3 +8,4 @@ export * from "./messages.ts";
 export * from "./project-file.ts";
 export * from "./projects.ts";
 export * from "./running-processes.ts";
+export * from "./search.ts";

@@ -37,8 +37,10 @@ export type WindowQuery = Omit<ListMessagesQuery, "limit"> & { limit: number };
  * What a live query over the messages asks for, as an API window. The chat asks for the
  * newest N (`orderBy createdAt desc, limit`), then the rows that tie with the window's
  * last time (`eq(createdAt, t)`), then the next older window (`lt(createdAt, t)`, as a
- * cursor). A demand without a limit gets one window, never the whole history; any
- * other filter would need a read the API has not got, and fails loudly.
+ * cursor). A chat held at an older message (a search hit) adds its upper bound
+ * (`lt(createdAt, bound)`) to each: the newest N below the lowest bound. A demand
+ * without a limit gets one window, never the whole history; any other filter would need
+ * a read the API has not got, and fails loudly.
  */
 export function windowQuery(options: LoadSubsetOptions | undefined): WindowQuery {
   const comparisons = [
@@ -47,12 +49,21 @@ export function windowQuery(options: LoadSubsetOptions | undefined): WindowQuery
   ];
   // A demand without a limit (the whole source) is answered with one window too.
   const limit = Math.min(options?.limit ?? UNBOUNDED_WINDOW, MESSAGES_PAGE_MAX);
-  const [comparison, ...more] = comparisons;
-  if (!comparison) return { newest: "true", limit };
-  const field = comparison.field.at(-1);
-  if (more.length === 0 && field === "createdAt" && typeof comparison.value === "string") {
-    if (comparison.operator === "eq") return { createdAt: comparison.value, limit: MESSAGES_PAGE_MAX };
-    if (comparison.operator === "lt") return { createdBefore: comparison.value, limit };
+  if (comparisons.length === 0) return { newest: "true", limit };
+  const times = comparisons.every(
+    (comparison) =>
+      comparison.field.at(-1) === "createdAt" &&
+      typeof comparison.value === "string" &&
+      (comparison.operator === "eq" || comparison.operator === "lt"),
+  );
+  if (times) {
+    const values = (operator: string) =>
+      comparisons.filter((c) => c.operator === operator).map((c) => c.value as string);
+    const [tie, ...otherTies] = values("eq");
+    // The ties of a time below every bound: that millisecond's rows.
+    if (tie !== undefined && otherTies.length === 0) return { createdAt: tie, limit: MESSAGES_PAGE_MAX };
+    const below = values("lt").sort()[0];
+    if (tie === undefined && below !== undefined) return { createdBefore: below, limit };
   }
   throw new Error(`Messages cannot be loaded by ${JSON.stringify(comparisons)}`);
 }
@@ -103,6 +114,41 @@ interface WindowState {
   replicaReads: number;
   /** Set while a window was answered without the server: stops waiting for it to answer again. */
   awaitingServer?: () => void;
+  /**
+   * The window last read around a message (`loadAround`), oldest first: a contiguous
+   * stretch of the history, so the chat's first demands on it (the page up to a bound
+   * inside it, that page's ties) are answered from it, with no second read.
+   */
+  held?: HeldStretch;
+}
+
+interface HeldStretch {
+  rows: Message[];
+  /** It begins at the project's first message: nothing is older. */
+  fromStart: boolean;
+}
+
+/**
+ * A window answered from the held stretch, when the stretch surely holds all of it:
+ * every row below the time asked that is newer than the stretch's first millisecond
+ * (whose ties may reach before it), and nothing past its last millisecond.
+ */
+export function fromHeld(held: HeldStretch | undefined, query: WindowQuery): Message[] | undefined {
+  const rows = held?.rows ?? [];
+  const first = rows[0]?.createdAt;
+  const last = rows.at(-1)?.createdAt;
+  if (!held || first === undefined || last === undefined) return undefined;
+  const covers = (time: string) => (held.fromStart ? time >= first : time > first);
+  if (query.createdAt !== undefined) {
+    const at = query.createdAt;
+    return covers(at) && at < last ? rows.filter((row) => row.createdAt === at) : undefined;
+  }
+  if (query.createdBefore === undefined || query.createdBefore > last) return undefined;
+  const bound = query.createdBefore;
+  const below = rows.filter((row) => row.createdAt < bound);
+  if (below.length < query.limit) return held.fromStart ? below : undefined;
+  const page = below.slice(-query.limit);
+  return covers(page[0]?.createdAt ?? "") ? page : undefined;
 }
 
 /**
@@ -138,6 +184,9 @@ async function loadWindow(
 ): Promise<Message[]> {
   const scope = messagesScope(projectId);
   const query = windowQuery(options);
+  // The chat opened at a message: its first page comes from the window read around it.
+  const held = fromHeld(state.held, query);
+  if (held) return held.map((row) => newest(collection, row));
   const bounds = windowBounds(query);
   // Unsent messages from earlier visits are known before the first window answers.
   await outboxLoaded();
@@ -197,14 +246,16 @@ async function loadWindow(
   }
 
   // Never answer an older version than the collection holds (a feed change won the race).
-  const rows = read.rows.map((row) => {
-    const held = collection.get(row.id);
-    return held && held.version > row.version ? held : row;
-  });
+  const rows = read.rows.map((row) => newest(collection, row));
   if (fromServer) replica.window(scope, rows, windowRange(query, rows), read.changed);
   // The newest window carries this browser's unsent messages (newer than anything the
   // server has), every time it is read: a refetch of it never drops one.
   return query.newest ? withPendingMessages(projectId, rows) : rows;
+}
+
+function newest(collection: { get(id: string): Message | undefined }, row: Message): Message {
+  const current = collection.get(row.id);
+  return current && current.version > row.version ? current : row;
 }
 
 function createMessagesCollection(projectId: string) {
@@ -287,17 +338,44 @@ export function loadedMessagesCollections(): MessagesCollection[] {
  * oldest first: a view shows them by their time range.
  */
 export async function loadAround(projectId: string, messageId: string, limit = 100): Promise<Message[]> {
+  const rows = await loadDirect(projectId, { around: messageId, limit });
+  const state = windowStates.get(projectId);
+  // Fewer before it than the API puts there (half of the rest): the history starts there.
+  const before = rows.findIndex((row) => row.id === messageId);
+  const fromStart = rows.length < limit || (before >= 0 && before < Math.floor((limit - 1) / 2));
+  if (state) state.held = { rows, fromStart };
+  return rows;
+}
+
+/** The chat no longer shows the stretch read around a message: later windows are read afresh. */
+export function releaseHeld(projectId: string): void {
+  const state = windowStates.get(projectId);
+  if (state) state.held = undefined;
+}
+
+/** The same for the `limit` messages after one (a chat held at an older message, paging forward). */
+export function loadAfter(projectId: string, messageId: string, limit = 100): Promise<Message[]> {
+  return loadDirect(projectId, { after: messageId, limit });
+}
+
+/**
+ * A window read outside any live query's demand: its rows are written into the
+ * collection directly (no query owns them, so no window read later removes them) and
+ * into the replica when it holds the project (its newest window) already.
+ */
+async function loadDirect(projectId: string, query: WindowQuery): Promise<Message[]> {
   const collection = messagesCollection(projectId);
   const scope = messagesScope(projectId);
-  const query: WindowQuery = { around: messageId, limit };
   const { rows, changed } = await readWindow(scope, () => fetchWindow(projectId, query));
   collection.utils.writeBatch(() => {
     for (const row of rows) {
       if (takesOver(collection.get(row.id), row, false)) collection.utils.writeUpsert(row);
     }
   });
+  // Stored only beside the newest window: a replica holding a project answers its
+  // newest window on the next open, which must not be this stretch's end.
   const [first, last] = [rows[0], rows.at(-1)];
-  if (first && last) {
+  if (first && last && (await replicaHolds(scope))) {
     const range = { from: first.createdAt, fromOpen: true, to: last.createdAt, toOpen: true };
     replica.window(scope, rows, range, changed);
   }

@@ -211,6 +211,22 @@ export async function readWindow(
   }
 }
 
+/**
+ * Every stored message, scope by scope, until `visit` answers false: what offline search
+ * reads (there is no index of words; the replica holds only what this browser has seen).
+ */
+export async function scanMessages(visit: (row: unknown) => boolean): Promise<void> {
+  await openReplica();
+  if (!db) return;
+  if (queue.length > 0) await flush();
+  const range = IDBKeyRange.bound(["messages:", ""], ["messages:\uffff", "\uffff"]);
+  let cursor = await db.transaction("rows").store.openCursor(range);
+  while (cursor) {
+    if (!visit(cursor.value.row)) return;
+    cursor = await cursor.continue();
+  }
+}
+
 function enqueue(write: Write) {
   if (!db) return;
   queue.push(write);

@@ -1,8 +1,14 @@
 import type { Message } from "@tandem/shared";
-import { eq, useLiveInfiniteQuery, useLiveQuery } from "@tanstack/react-db";
+import { eq, lt, useLiveInfiniteQuery, useLiveQuery } from "@tanstack/react-db";
 import { useEffect, useState } from "react";
 import { failedWrites } from "../../collections/failed-writes.ts";
-import { byCreatedAt, messagesCollection, windowShown } from "../../collections/messages.ts";
+import {
+  byCreatedAt,
+  loadAfter,
+  messagesCollection,
+  releaseHeld,
+  windowShown,
+} from "../../collections/messages.ts";
 import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { followReply, stopReply } from "../../sync/replies.ts";
@@ -10,25 +16,46 @@ import { useOutbox } from "../connection/useOutbox.ts";
 import { retryMessage, sendMessage } from "./actions.ts";
 import { branchOf } from "./branch.ts";
 import { Composer } from "./Composer.tsx";
+import {
+  justAfter,
+  type MessageTarget,
+  CHAT_PAGE as PAGE,
+  targetReached,
+  useMessageTarget,
+} from "./go-to-message.ts";
 import { MessageItem, type MessageView } from "./MessageItem.tsx";
 import { useBranchAnchor } from "./useBranchAnchor.ts";
 import { useFollowNewest } from "./useFollowNewest.ts";
 
-/**
- * How many of the newest messages are shown at first, and how many more per "Show
- * earlier". The collection loads what the query asks for: this is also the window read.
- */
-const PAGE = 100;
+/** How long a message opened from elsewhere (a search hit) stays highlighted. */
+const HIGHLIGHT_MS = 2500;
+
+/** What a target highlights once it is on screen (nothing when it could not be opened). */
+function highlightOf(target: MessageTarget | undefined) {
+  return target && !target.error ? { id: target.messageId, request: target.request } : undefined;
+}
 
 export function Chat({ projectId }: { projectId: string }) {
   const collection = messagesCollection(projectId);
+  const target = useMessageTarget(projectId);
+  // Held at an older message (a search hit): the chat shows the messages up to `upTo`
+  // (exclusive), a page more per "Show earlier", and newer ones on "Show newer messages".
+  // The first page shown (PAGE messages, the newest or up to `upTo`) is also the window
+  // the collection reads: the query's demand is pushed down to the API.
+  const [upTo, setUpTo] = useState(target?.upTo);
+  const [highlight, setHighlight] = useState(() => highlightOf(target));
+  const [targetError, setTargetError] = useState(target?.error);
   // The newest messages only, a page more per "Show earlier": a long history is neither
   // loaded, rendered nor in the DOM until the user asks for it. One live query whose
   // window grows (a new query per size would drop the old window's rows and reload).
   const newest = useLiveInfiniteQuery(
-    (q) => q.from({ m: collection }).orderBy(({ m }) => m.createdAt, byCreatedAt),
+    (q) => {
+      const all = q.from({ m: collection });
+      const shown = upTo === undefined ? all : all.where(({ m }) => lt(m.createdAt, upTo));
+      return shown.orderBy(({ m }) => m.createdAt, byCreatedAt);
+    },
     { pageSize: PAGE },
-    [collection],
+    [collection, upTo],
   );
   const hasEarlier = newest.hasNextPage;
   const messages = { ...newest, data: [...newest.data].reverse() };
@@ -42,7 +69,7 @@ export function Chat({ projectId }: { projectId: string }) {
   });
 
   const outbox = useOutbox();
-  const [anchor] = useBranchAnchor(projectId);
+  const [anchor, chooseAnchor] = useBranchAnchor(projectId);
   // Sends the server refused or never got stay in the chat, in place, marked failed.
   const failed = new Map(
     failedSends.data.map((write) => [write.id, { row: write.row as Message, write }] as const),
@@ -74,7 +101,55 @@ export function Chat({ projectId }: { projectId: string }) {
     views.length,
     views.at(-1)?.message.content,
     hasEarlier ? showEarlier : undefined,
+    upTo === undefined,
   );
+
+  // A message asked for (a search hit) while the chat is open: held at it.
+  useEffect(() => {
+    if (!target) return;
+    setUpTo(target.upTo);
+    setTargetError(target.error);
+    setHighlight((current) => (current?.request === target.request ? current : highlightOf(target)));
+    if (target.error) targetReached(target.request);
+  }, [target]);
+
+  // Back at the newest: the stretch read around the message is not answered from any more.
+  useEffect(() => {
+    if (upTo === undefined) releaseHeld(projectId);
+  }, [projectId, upTo]);
+
+  // A message on another branch than the one on screen (an older version): show its branch.
+  const highlightShown = highlight !== undefined && views.some((view) => view.message.id === highlight.id);
+  const highlightLoaded = highlight !== undefined && loaded.some((message) => message.id === highlight.id);
+  useEffect(() => {
+    if (highlight && highlightLoaded && !highlightShown) chooseAnchor(highlight.id);
+  }, [highlight, highlightLoaded, highlightShown, chooseAnchor]);
+
+  // Once it is on screen: scrolled to, highlighted for a while.
+  useEffect(() => {
+    if (!highlight || !highlightShown) return;
+    const article = logRef.current?.querySelector(`[data-message-id="${CSS.escape(highlight.id)}"]`);
+    article?.scrollIntoView({ block: "center" });
+    targetReached(highlight.request);
+    const timer = setTimeout(() => setHighlight((h) => (h === highlight ? undefined : h)), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlight, highlightShown, logRef]);
+
+  const [loadingNewer, setLoadingNewer] = useState(false);
+  const showNewer = () => {
+    const newestShown = messages.data.at(-1);
+    if (!newestShown || loadingNewer) return;
+    setLoadingNewer(true);
+    setTargetError(undefined);
+    loadAfter(projectId, newestShown.id, PAGE)
+      .then((rows) => {
+        const newestRow = rows.at(-1);
+        // The newest are reached: the chat follows them again.
+        setUpTo(rows.length < PAGE || !newestRow ? undefined : justAfter(newestRow.createdAt));
+      })
+      .catch((error: unknown) => setTargetError(describeError(error)))
+      .finally(() => setLoadingNewer(false));
+  };
 
   // The first window is on screen: the collection may now read the server's (after a
   // first paint from the replica, the network waits for that paint).
@@ -128,13 +203,32 @@ export function Chat({ projectId }: { projectId: string }) {
               versionCount={versions?.count}
               previousVersion={versions?.previous}
               nextVersion={versions?.next}
+              highlighted={view.message.id === highlight?.id}
             />
           );
         })}
+        {targetError && (
+          <p className="muted center" role="alert">
+            Couldn't open that message: {targetError}.
+          </p>
+        )}
+        {upTo !== undefined && (
+          <div className="newer">
+            <button type="button" className="link" onClick={showNewer} disabled={loadingNewer}>
+              Show newer messages
+            </button>
+            <button type="button" className="link" onClick={() => setUpTo(undefined)}>
+              Jump to newest
+            </button>
+          </div>
+        )}
       </div>
       <Composer
         projectId={projectId}
-        onSend={(content) => sendMessage(projectId, content, parentOfNext)}
+        onSend={(content) => {
+          setUpTo(undefined);
+          sendMessage(projectId, content, parentOfNext);
+        }}
         stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
       />
     </div>

@@ -21,6 +21,8 @@ export interface MessageView {
    */
   status: Message["status"] | "pending" | "failed";
   failure?: { error: string; retry: () => void };
+  /** Opened from elsewhere (a search hit) a moment ago. */
+  highlighted?: boolean;
 }
 
 /** Where the message is in the chat: the last on screen, and which of its turn's versions it is. */
@@ -36,14 +38,16 @@ const roleLabels = { user: "You", assistant: "Assistant", system: "System" } as 
 
 /** Memoised on its props: a row the live query did not change keeps its object, so it does not re-render. */
 export const MessageItem = memo(function MessageItem(props: MessageView & MessagePlace) {
-  const { message, status, failure } = props;
+  const { message, status, failure, highlighted } = props;
   const [editing, setEditing] = useState(false);
   const settled = status !== "pending" && status !== "failed";
   return (
     <article
       className={`message message-${message.role}`}
+      data-message-id={message.id}
       data-role={message.role}
       data-status={status}
+      data-highlighted={highlighted ? "true" : undefined}
       aria-label={roleLabels[message.role]}
     >
       <div className="message-meta">

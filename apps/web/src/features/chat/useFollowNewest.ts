@@ -11,7 +11,13 @@ const NEAR_TOP_PX = 40;
  * entries (`atTop`), and keeps the entries in view where they were when those arrive
  * above them.
  */
-export function useFollowNewest(count: number, lastText: string | undefined, atTop?: () => void) {
+export function useFollowNewest(
+  count: number,
+  lastText: string | undefined,
+  atTop?: () => void,
+  /** False while the log is held at older entries (a search hit): it never jumps to the newest. */
+  follow = true,
+) {
   const ref = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const onTop = useRef(atTop);
@@ -38,13 +44,19 @@ export function useFollowNewest(count: number, lastText: string | undefined, atT
     return () => element.removeEventListener("scroll", onScroll);
   }, []);
 
+  // Back to following (held no more): the newest are in view again.
+  useLayoutEffect(() => {
+    following.current = follow;
+  }, [follow]);
+
   useLayoutEffect(() => {
     const element = ref.current;
     if (!element) return;
+    if (!follow) return;
     if (following.current) element.scrollTop = element.scrollHeight;
     // Earlier entries arrived above (possibly in steps): keep the reader's place until they scroll.
     else if (anchor.current !== undefined) element.scrollTop = element.scrollHeight - anchor.current;
-  }, [count, lastText]);
+  }, [count, lastText, follow]);
 
   return ref;
 }

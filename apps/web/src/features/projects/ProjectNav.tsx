@@ -6,6 +6,7 @@ import { describeError } from "../../lib/api.ts";
 import { retryNow } from "../../sync/outbox.ts";
 import { ConnectionStatus } from "../connection/ConnectionStatus.tsx";
 import { useOutbox } from "../connection/useOutbox.ts";
+import { SearchButton } from "../search/SearchButton.tsx";
 import { createProject, retryProjectWrite } from "./actions.ts";
 import { useEditing } from "./editing.tsx";
 import { ImportProject } from "./ImportProject.tsx";
@@ -39,6 +40,8 @@ export function ProjectNav() {
         Tandem
         <ConnectionStatus />
       </div>
+
+      <SearchButton />
 
       <div className="project-buttons">
         {editor === "new-project" ? (
