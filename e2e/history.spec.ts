@@ -134,7 +134,8 @@ test("a replica of the old shape (version 1) is dropped, and the chat reads the 
   const version = await page.evaluate(
     async () => (await indexedDB.databases()).find((db) => db.name === "tandem-replica")?.version,
   );
-  expect(version).toBe(2);
+  // Version 3: message rows carry parentId (the message tree).
+  expect(version).toBe(3);
 });
 
 test.describe("offline", () => {

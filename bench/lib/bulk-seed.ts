@@ -8,12 +8,13 @@ export interface SeededRows {
   name: string;
 }
 
-/** Rows per INSERT: 5,000 messages × 7 columns stays under Postgres's 65,534 parameters. */
+/** Rows per INSERT: 5,000 messages × 8 columns stays under Postgres's 65,534 parameters. */
 const BATCH = 5_000;
 
 /**
  * `count` user messages in `projectId`, straight into the tables (no API, no change log),
- * oldest first, 1 ms apart, the newest now: for seeding far faster than POST /api/messages.
+ * oldest first, 1 ms apart, the newest now, one branch (each the parent of the next): for
+ * seeding far faster than POST /api/messages.
  */
 export async function insertMessages(
   db: Db,
@@ -22,20 +23,25 @@ export async function insertMessages(
   onProgress?: (done: number) => void,
 ): Promise<void> {
   const end = Date.now();
+  let parentId: string | null = null;
   for (let from = 0; from < count; from += BATCH) {
     const rows = Array.from({ length: Math.min(BATCH, count - from) }, (_, k) => {
       const i = from + k;
       const content = seedText(i);
       const at = new Date(end - (count - i));
-      return {
-        id: crypto.randomUUID(),
+      const id = crypto.randomUUID();
+      const row = {
+        id,
         projectId,
+        parentId,
         role: "user" as const,
         content,
         parts: [{ type: "text", text: content }],
         createdAt: at,
         updatedAt: at,
       };
+      parentId = id;
+      return row;
     });
     await db.insert(messages).values(rows);
     onProgress?.(from + rows.length);

@@ -1,35 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createDb, type DbHandle } from "@tandem/db/client";
 import { LOCAL_OWNER } from "@tandem/shared";
 import { sql } from "drizzle-orm";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { afterAll, describe, expect, test } from "vitest";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
-
-const migrations = fileURLToPath(new URL("../../../packages/db/drizzle", import.meta.url));
-
-/** Applies the committed migrations before `tag` only: a database as an older release left it. */
-async function migrateBefore(handle: DbHandle, tag: string) {
-  const folder = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
-  try {
-    cpSync(migrations, folder, { recursive: true });
-    const journalFile = join(folder, "meta/_journal.json");
-    const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
-    const at = journal.entries.findIndex((entry) => entry.tag === tag);
-    expect(at).toBeGreaterThan(0);
-    journal.entries = journal.entries.slice(0, at);
-    writeFileSync(journalFile, JSON.stringify(journal));
-    const migrate = handle.kind === "pglite" ? migratePglite : migratePostgres;
-    await migrate(handle.db as never, { migrationsFolder: folder });
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
+import { migrateBefore } from "./migrations.ts";
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
 
