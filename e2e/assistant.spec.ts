@@ -1,5 +1,6 @@
 import type { Page } from "@playwright/test";
-import { expect, expectsLongReply, modelRequests, test, uniqueName } from "./fixtures.ts";
+import { allowFor, expect, expectsLongReply, modelRequests, test, uniqueName } from "./fixtures.ts";
+import { TOKEN_DELAY_MS } from "./suite.ts";
 
 /**
  * The texts the first element matching `selector` shows while it changes, sampled every
@@ -23,7 +24,9 @@ test("a reply streams in, ends complete, and is stored with the same text", asyn
   await page.goto("/");
   const projectId = await app.createProject(uniqueName("Streaming"));
   const texts = await watchTexts(page, 'article[data-role="assistant"] .message-body');
-  await app.sendMessage("Tell me three things");
+  // A slower pace than the suite's: a busy machine still paints several of its steps.
+  const question = "Tell me three things [delay:120]";
+  await app.sendMessage(question);
 
   const reply = app.log.locator('article[data-role="assistant"]');
   await expect(reply).toHaveCount(1);
@@ -42,9 +45,9 @@ test("a reply streams in, ends complete, and is stored with the same text", asyn
   const [, stored] = await store.messages(projectId);
   expect(stored?.content).toContain("You said: Tell me three things");
   // The model was asked with the instructions first and the user's message last.
-  const asked = (await modelRequests("Tell me three things")).at(-1);
+  const asked = (await modelRequests(question)).at(-1);
   expect(asked?.messages[0]?.role).toBe("system");
-  expect(asked?.messages.at(-1)).toEqual({ role: "user", content: "Tell me three things" });
+  expect(asked?.messages.at(-1)).toEqual({ role: "user", content: question });
   // Markdown is rendered, not shown raw.
   await expect(reply.locator('[data-streamdown="strong"]')).toHaveText("Scripted reply.");
   await expect(reply.getByRole("listitem")).toHaveCount(3);
@@ -96,8 +99,12 @@ test("a reload in the middle of a reply shows the text so far and keeps streamin
 test("another tab on the project follows a reply that is being written", async ({ app, page, context }) => {
   await page.goto("/");
   await app.createProject(uniqueName("Two tabs"));
-  const untilComplete = expectsLongReply();
-  await app.sendMessage("For both tabs [long]");
+  // Three times a [long] reply: still being written when the second tab has opened, even
+  // on a busy machine where opening it takes seconds.
+  const tokens = 600;
+  const untilComplete = { timeout: 3 * tokens * TOKEN_DELAY_MS };
+  allowFor(untilComplete.timeout);
+  await app.sendMessage(`For both tabs [tokens:${tokens}]`);
   await expect(app.log.locator('article[data-role="assistant"]')).toContainText("word3");
 
   const other = await context.newPage();
@@ -106,6 +113,7 @@ test("another tab on the project follows a reply that is being written", async (
   await expect(otherReply).toHaveAttribute("data-status", "streaming");
   await expect(otherReply).toContainText("word40");
   await expect(otherReply).toHaveAttribute("data-status", "complete", untilComplete);
+  await expect(otherReply).toContainText(`word${tokens}`);
   await other.close();
 });
 
