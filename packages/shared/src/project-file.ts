@@ -16,7 +16,7 @@ export const PROJECT_FILE_VERSION = 1;
 export const projectFileHeaderSchema = z.object({
   format: z.literal(PROJECT_FILE_FORMAT, { error: `must be "${PROJECT_FILE_FORMAT}"` }),
   version: z.literal(PROJECT_FILE_VERSION, {
-    error: `must be ${PROJECT_FILE_VERSION}: this Tandem reads version ${PROJECT_FILE_VERSION} files`,
+    error: `must be ${PROJECT_FILE_VERSION}`,
   }),
 });
 
