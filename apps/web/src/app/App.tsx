@@ -27,6 +27,16 @@ export function App({ user }: { user: SessionUser | undefined }) {
     opener.current?.focus();
   }, []);
 
+  // A screen that grows past the drawer's width shows the list beside the chat: no drawer.
+  useEffect(() => {
+    if (!drawerOpen) return;
+    const wide = window.matchMedia("(min-width: 640px)");
+    const onChange = () => wide.matches && setDrawerOpen(false);
+    onChange();
+    wide.addEventListener("change", onChange);
+    return () => wide.removeEventListener("change", onChange);
+  }, [drawerOpen]);
+
   // Open: the focus goes into the list, and Escape (wherever the focus is) closes it.
   useEffect(() => {
     if (!drawerOpen) return;
@@ -63,7 +73,8 @@ export function App({ user }: { user: SessionUser | undefined }) {
           {user && <AccountFooter user={user} />}
         </aside>
         {drawerOpen && <div className="drawer-backdrop" aria-hidden="true" onPointerDown={close} />}
-        <main className="app-main">
+        {/* Behind an open drawer the chat is out of reach (focus, clicks, screen readers). */}
+        <main className="app-main" inert={drawerOpen}>
           <ProjectWriteNotices />
           <Switch>
             <Route path="/projects/:id">
