@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { MESSAGES_PAGE_MAX, type Message, messageListSchema } from "@tandem/shared";
+import { builtServerArgs } from "@tandem/testing/built-server";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { INTERRUPTED_ERROR } from "../src/assistant/generation-sql.ts";
 import { offlineReply } from "../src/assistant/offline-reply.ts";
@@ -143,18 +144,21 @@ describe.each(backends)("the server process on %s", (kind) => {
   test(
     "AI_BASE_URL without AI_MODEL stops start-up with a clear message",
     async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/index.ts"], {
+      const child = spawn(process.execPath, builtServerArgs, {
         cwd: repoRoot,
         env: { ...process.env, ...env, PORT: "0", AI_BASE_URL: "http://127.0.0.1:11434/v1", AI_MODEL: "" },
         stdio: ["ignore", "pipe", "pipe"],
       });
-      let stderr = "";
+      let output = "";
+      child.stdout?.on("data", (data) => {
+        output += data;
+      });
       child.stderr?.on("data", (data) => {
-        stderr += data;
+        output += data;
       });
       const [code] = await once(child, "exit");
       expect(code).toBe(1);
-      expect(stderr).toContain("AI_MODEL: is required when AI_BASE_URL is set");
+      expect(output).toContain("AI_MODEL: is required when AI_BASE_URL is set");
     },
     SERVER_START_MS,
   );
