@@ -69,7 +69,7 @@ const migrationsFolder = [new URL("./drizzle", import.meta.url), new URL("../dri
   .find((folder) => existsSync(join(folder, "meta", "_journal.json"))) as string;
 
 /** Serialises migrations across server instances that start together. */
-const MIGRATION_LOCK = 7_405_311;
+export const MIGRATION_LOCK = 7_405_311;
 
 export function createDb(env: DbEnv): DbHandle {
   return env.DATABASE_URL
