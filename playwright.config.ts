@@ -79,6 +79,8 @@ export default defineConfig({
         CHAT_MAX_RUNNING: "1000",
         CHAT_DAILY_LIMIT: "1000000",
         FEED_MAX_CONNECTIONS_PER_USER: "1000",
+        // Its output is shown with the run's: problems, not a line per request.
+        LOG_LEVEL: "warn",
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
       },
     },

@@ -165,7 +165,7 @@ async function shutdown(signal: string) {
     { feedConnections: feed.subscriberCount, repliesRunning: assistant.runningCount },
     `${signal}: stopping`,
   );
-  server.close();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   metricsServer?.close();
   if ("closeIdleConnections" in server) server.closeIdleConnections();
   try {
@@ -176,7 +176,7 @@ async function shutdown(signal: string) {
   }
   // The replies' last chunks go out; what is still open then follows a reply of another
   // instance, and its client follows it again there.
-  await drainConnections(Math.min(2000, env.SHUTDOWN_TIMEOUT_MS / 4));
+  await drainConnections(closed, Math.min(2000, env.SHUTDOWN_TIMEOUT_MS / 4));
   if ("closeAllConnections" in server) server.closeAllConnections();
   gate.close();
   try {
@@ -188,8 +188,7 @@ async function shutdown(signal: string) {
   process.exit(0);
 }
 /** Waits up to `ms` for the open responses to end, closing each connection once it is idle. */
-async function drainConnections(ms: number) {
-  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+async function drainConnections(closed: Promise<void>, ms: number) {
   const idle = setInterval(() => {
     if ("closeIdleConnections" in server) server.closeIdleConnections();
   }, 50);
