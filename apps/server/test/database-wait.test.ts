@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { MIGRATION_LOCK } from "@tandem/db/client";
 import { errorBodySchema } from "@tandem/shared";
 import postgres from "postgres";
@@ -7,7 +6,7 @@ import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 import { waitFor } from "./chat.ts";
 import { FeedReader } from "./feed.ts";
-import { type RunningServer, SERVER_START_MS, startServer } from "./processes.ts";
+import { killStarted, type RunningServer, SERVER_START_MS, startServer } from "./processes.ts";
 
 /** The same Postgres server, another database on it. */
 function urlOf(database: string): string {
@@ -52,13 +51,7 @@ describe.skipIf(!backends.includes("postgres"))("a server waiting for its Postgr
     return server;
   };
 
-  afterEach(async () => {
-    for (const server of servers.splice(0)) {
-      if (server.child.exitCode !== null || server.child.signalCode !== null) continue;
-      server.child.kill("SIGKILL");
-      await once(server.child, "exit");
-    }
-  });
+  afterEach(() => killStarted(servers));
 
   afterAll(async () => {
     for (const name of created) await admin`drop database if exists ${admin(name)} with (force)`;

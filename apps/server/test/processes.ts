@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { builtServerArgs } from "@tandem/testing/built-server";
 import { hc } from "hono/client";
@@ -77,4 +78,13 @@ export async function startServer(
     );
   }
   return { url, api: hc<ApiType>(`${url}/api`, { headers: { origin: url } }), child, output: () => output };
+}
+
+/** Kills (SIGKILL) the servers in `started` that are still running, and empties it: for `afterEach`. */
+export async function killStarted(started: RunningServer[]): Promise<void> {
+  for (const server of started.splice(0)) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) continue;
+    server.child.kill("SIGKILL");
+    await once(server.child, "exit");
+  }
 }

@@ -195,7 +195,7 @@ export class Assistant {
       if (sweeping) return;
       sweeping = true;
       try {
-        await interruptStale(this.#db, { staleMs: this.settings.staleMs });
+        await interruptStale(this.#db, { staleMs: this.settings.staleMs, exceptInstance: this.instanceId });
         failing = false;
       } catch (error) {
         // Once per outage: the database's own retries say the rest.
