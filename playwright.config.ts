@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig, devices } from "@playwright/test";
+import { builtServerArgs } from "@tandem/testing/built-server";
 import { chromiumLaunchOptions } from "@tandem/testing/chromium";
 import { APP_PORT, MODEL_PORT, TOKEN_DELAY_MS } from "./e2e/suite.ts";
 
@@ -60,7 +61,8 @@ export default defineConfig({
       env: { PORT: String(MODEL_PORT), TOKEN_DELAY_MS: String(TOKEN_DELAY_MS) },
     },
     {
-      command: "node --import tsx apps/server/src/index.ts",
+      // The production build, as `pnpm start` runs it (built first if missing or stale).
+      command: `node scripts/build-if-stale.mjs && exec node ${builtServerArgs.join(" ")}`,
       url: `${baseURL}/api/health`,
       reuseExistingServer: !isCI,
       timeout: 60_000,
@@ -77,6 +79,8 @@ export default defineConfig({
         CHAT_MAX_RUNNING: "1000",
         CHAT_DAILY_LIMIT: "1000000",
         FEED_MAX_CONNECTIONS_PER_USER: "1000",
+        // Its output is shown with the run's: problems, not a line per request.
+        LOG_LEVEL: "warn",
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: pgliteDataDir() }),
       },
     },

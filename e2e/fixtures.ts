@@ -12,6 +12,7 @@ import {
   type Locator,
   type Page,
 } from "@playwright/test";
+import { builtServerArgs } from "@tandem/testing/built-server";
 import type { ReceivedRequest } from "@tandem/testing/scripted-model";
 import { hc } from "hono/client";
 import postgres from "postgres";
@@ -448,7 +449,7 @@ async function spawnServer(
   startMs = SERVER_START_MS,
 ): Promise<{ stop: () => Promise<void> }> {
   const dataDir = env.DATA_DIR === "fresh" ? mkdtempSync(join(tmpdir(), "tandem-e2e-own-")) : undefined;
-  const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/server/src/index.ts"], {
+  const child: ChildProcess = spawn("node", builtServerArgs, {
     env: {
       ...process.env,
       // As the suite's server (playwright.config.ts): specs share the local owner.

@@ -1,18 +1,24 @@
 import { readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { DbHandle } from "@tandem/db/client";
 import { BODY_LIMIT_BYTES } from "@tandem/shared";
-import { Hono } from "hono";
+import { sql } from "drizzle-orm";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { type AuthOptions, AuthService } from "./auth/auth-service.ts";
+import { DatabaseGate } from "./database-gate.ts";
 import type { FeedHub } from "./feed/hub.ts";
 import { ApiError } from "./http/api-error.ts";
 import { bodyLimit } from "./http/body-limit.ts";
 import { requireCaller } from "./http/caller.ts";
-import { databaseError, describeError } from "./http/database-error.ts";
+import { databaseError, describeError, isDatabaseUnavailable } from "./http/database-error.ts";
 import { hostAllowlist, sameOriginWrites, securityHeaders } from "./http/guard.ts";
+import { requestLog } from "./http/request-log.ts";
+import { log } from "./log.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { changeRoutes } from "./routes/changes.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -40,9 +46,18 @@ export interface AppOptions {
   feedConnectionsPerUser?: number | undefined;
   /** The largest project file an import takes (IMPORT_MAX_BYTES). */
   importMaxBytes?: number | undefined;
+  /**
+   * Whether the database can be used: while it cannot, every API route answers 503. The
+   * server's boot makes one that prepares the database; omitted, the database is taken as
+   * prepared (tests), and a request that finds it gone still closes the gate.
+   */
+  gate?: DatabaseGate | undefined;
+  /** This instance's metrics (GET /metrics); omitted, the app makes its own. */
+  metrics?: ServerMetrics | undefined;
 }
 
 interface ApiParts {
+  gate: DatabaseGate;
   db: DbHandle;
   feed: FeedHub;
   assistant: Assistant;
@@ -59,7 +74,15 @@ const IMPORT_PATH = "/api/projects/import";
  * Health, the session and better-auth's routes are public; every route after
  * `requireCaller` needs a session (401) and checks the caller's access itself.
  */
-export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser, importMaxBytes }: ApiParts) {
+export function createApi({
+  db,
+  feed,
+  assistant,
+  auth,
+  feedConnectionsPerUser,
+  importMaxBytes,
+  gate,
+}: ApiParts) {
   return new Hono()
     .use(
       bodyLimit({
@@ -77,7 +100,8 @@ export function createApi({ db, feed, assistant, auth, feedConnectionsPerUser, i
         },
       }),
     )
-    .route("/health", healthRoutes(db))
+    .route("/health", healthRoutes(db, gate))
+    .use(requireDatabase(gate))
     .route("/", sessionRoutes(auth))
     .use(requireCaller(auth))
     .route("/projects", projectRoutes(db.db))
@@ -98,18 +122,40 @@ export function createApp({
   auth,
   feedConnectionsPerUser,
   importMaxBytes,
+  gate: givenGate,
+  metrics: givenMetrics,
 }: AppOptions) {
+  const gate =
+    givenGate ??
+    DatabaseGate.alreadyOpen(db.kind, async () => {
+      await db.db.execute(sql`select 1`);
+    });
   const service = assistant instanceof Assistant ? assistant : new Assistant(db, { ...assistant, feed });
   const authService = auth instanceof AuthService ? auth : new AuthService(db.db, { publicUrl, ...auth });
   // Before every route, in this order: headers go on every answer, refusals included;
   // a foreign Host is refused before anything else is looked at.
+  const metrics = givenMetrics ?? new ServerMetrics({ db: db.db, feed, assistant: service, gate });
   const app = new Hono()
+    .use(requestLog(metrics))
     .use(securityHeaders())
     .use(hostAllowlist(publicUrl))
+    .get("/metrics", async (c) => {
+      // Through the proxy (which names the client it forwards for) or from another
+      // machine, /metrics is not there: it is for the operator's scraper on this host.
+      if (!isLoopbackClient(c)) {
+        const error = new ApiError("not_found", "No route for GET /metrics");
+        return c.json(error.toBody(), error.status);
+      }
+      const { body, contentType } = await metrics.render();
+      c.header("content-type", contentType);
+      c.header("cache-control", "no-store");
+      return c.body(body);
+    })
     .use(sameOriginWrites(publicUrl))
     .route(
       "/api",
       createApi({
+        gate,
         db,
         feed,
         assistant: service,
@@ -125,9 +171,13 @@ export function createApp({
   });
 
   app.onError((err, c) => {
-    const error = toApiError(err);
+    const unavailable = isDatabaseUnavailable(err);
+    if (unavailable) gate.lost(err);
+    const error = unavailable ? gate.unavailable() : toApiError(err);
     if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
-    if (error.status >= 500) console.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
+    if (error.status >= 500 && !unavailable) {
+      log.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
+    }
     return c.json(error.toBody(), error.status);
   });
 
@@ -141,6 +191,30 @@ function sizeInWords(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${round(bytes / (1024 * 1024))} MiB`;
   if (bytes >= 1024) return `${round(bytes / 1024)} KiB`;
   return `${bytes} bytes`;
+}
+
+/** Answers 503 `database_unavailable` while the database cannot be used (see DatabaseGate). */
+function requireDatabase(gate: DatabaseGate): MiddlewareHandler {
+  return async (c, next) => {
+    if (!gate.ready) {
+      const error = gate.unavailable();
+      c.header("retry-after", String(error.retryAfterSeconds));
+      return c.json(error.toBody(), error.status);
+    }
+    await next();
+  };
+}
+
+/** A client on this machine, talking to the server itself (not forwarded by a proxy). */
+function isLoopbackClient(c: Context): boolean {
+  if (c.req.header("x-forwarded-for") !== undefined || c.req.header("forwarded") !== undefined) return false;
+  try {
+    const address = getConnInfo(c).remote.address ?? "";
+    return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+  } catch {
+    // No socket (a request made in the same process): not a scraper on this machine.
+    return false;
+  }
 }
 
 function toApiError(err: unknown): ApiError {

@@ -111,6 +111,22 @@ const envSchema = z
     FEED_KEEPALIVE_MS: milliseconds(defaults.keepAliveMs, 10),
     /** The change feed reads the log at most this often: a burst of writes is one read. */
     FEED_READ_GAP_MS: milliseconds(defaults.readGapMs),
+    /** The longest wait between two tries of an unavailable database. */
+    DATABASE_RETRY_MAX_MS: milliseconds(defaults.databaseRetryMaxMs, 100),
+    /** A statement running longer than this is cancelled (Postgres statement_timeout). */
+    DATABASE_STATEMENT_TIMEOUT: duration(`${defaults.databaseStatementTimeoutMs}ms`),
+    /** A statement waiting longer than this for a lock fails (Postgres lock_timeout), the migration lock too. */
+    DATABASE_LOCK_TIMEOUT: duration(`${defaults.databaseLockTimeoutMs}ms`),
+    /** SIGTERM: the server exits within this, replies stored (finished, or interrupted halfway). */
+    SHUTDOWN_TIMEOUT_MS: milliseconds(defaults.shutdownTimeoutMs, 1000),
+    /** A port of its own for GET /metrics; unset, /metrics answers loopback clients on PORT. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** The log's level (pino): fatal, error, warn, info, debug, trace or silent. */
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default(defaults.logLevel),
   })
   .superRefine((env, ctx) => {
     const mode = env.AUTH ?? (isLoopbackHost(env.HOST) ? "local" : undefined);
@@ -136,7 +152,13 @@ const envSchema = z
         message: "is required when AI_BASE_URL is set: the model to ask, e.g. AI_MODEL=llama3.2",
       });
     }
-    for (const name of ["MODEL_CHUNK_TIMEOUT", "MODEL_TIMEOUT", "SIGN_IN_WINDOW"] as const) {
+    for (const name of [
+      "MODEL_CHUNK_TIMEOUT",
+      "MODEL_TIMEOUT",
+      "SIGN_IN_WINDOW",
+      "DATABASE_STATEMENT_TIMEOUT",
+      "DATABASE_LOCK_TIMEOUT",
+    ] as const) {
       if (env[name] > MAX_TIMER_MS) {
         ctx.addIssue({ code: "custom", path: [name], message: "must be at most 24 days (a timer's limit)" });
       }

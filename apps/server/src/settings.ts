@@ -62,4 +62,25 @@ export const defaults = {
   batchSize: 500,
   /** The latest changes the feed keeps in memory (frame bytes), so a client resuming nearby reads no database. */
   recentBytes: 4 * 1024 * 1024,
+  /** The first wait before trying an unavailable database again; it doubles up to the most. */
+  databaseRetryMinMs: 250,
+  /** The longest wait between two tries of an unavailable database. */
+  databaseRetryMaxMs: 10_000,
+  /** A statement running longer than this is cancelled (Postgres `statement_timeout`). */
+  databaseStatementTimeoutMs: 30_000,
+  /**
+   * A statement waiting longer than this for a lock fails (Postgres `lock_timeout`): a
+   * migration lock held by a stuck instance fails the try, which is retried, instead of
+   * hanging the start.
+   */
+  databaseLockTimeoutMs: 10_000,
+  /**
+   * SIGTERM: how long the server may take to stop (running replies finish in the first
+   * half, or are stored as interrupted); then it exits regardless.
+   */
+  shutdownTimeoutMs: 10_000,
+  /** A port of its own for GET /metrics (any client); unset, /metrics answers loopback clients on PORT. */
+  metricsPort: undefined as number | undefined,
+  /** pino's level: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: "info",
 } as const;

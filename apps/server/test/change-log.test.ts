@@ -7,6 +7,7 @@ import { createApp } from "../src/app.ts";
 import { Assistant } from "../src/assistant/assistant.ts";
 import { interruptStale } from "../src/assistant/generation-sql.ts";
 import { readHead } from "../src/feed/change-log.ts";
+import { log } from "../src/log.ts";
 import { toMessage, toRunningProcess } from "../src/rows.ts";
 import { backends, useTestServer } from "./backends.ts";
 import { chatPost, postChat, processesOf, storedMessage, waitFor } from "./chat.ts";
@@ -145,7 +146,7 @@ describe.each(backends)("the change log on %s", (kind) => {
         select gen_random_uuid(), ${project.id}::uuid, 'user', 'Message ' || n, jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Message ' || n))
         from generate_series(1, 14000) as n`);
       const errors: unknown[] = [];
-      const spy = vi.spyOn(console, "error").mockImplementation((...args) => void errors.push(args));
+      const spy = vi.spyOn(log, "error").mockImplementation((...args: unknown[]) => void errors.push(args));
       try {
         const before = await readHead(db());
         const answer = await call(server, "DELETE", `/api/projects/${project.id}`);

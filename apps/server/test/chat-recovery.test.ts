@@ -13,7 +13,10 @@ import { useScriptedModel } from "./model.ts";
 import { readAll, shape } from "./sse.ts";
 
 /** A reply another instance was writing: a streaming message with a running process, its heartbeat `ageMs` old. */
-async function foreignReply(server: TestServer, { ageMs }: { ageMs: number }) {
+async function foreignReply(
+  server: TestServer,
+  { ageMs, instanceId = "a-dead-instance" }: { ageMs: number; instanceId?: string },
+) {
   const project = await createProject(server);
   const messageId = randomUUID();
   await server.handle.db.insert(messages).values({
@@ -30,7 +33,7 @@ async function foreignReply(server: TestServer, { ageMs }: { ageMs: number }) {
     projectId: project.id,
     messageId,
     model: "elsewhere",
-    instanceId: "a-dead-instance",
+    instanceId,
     heartbeatAt: sql`now() - ${`${ageMs} milliseconds`}::interval`,
   });
   return { projectId: project.id, messageId };
@@ -90,6 +93,25 @@ describe.each(backends)("recovering replies of dead instances on %s", (kind: DbK
       await expectInterrupted(server, messageId);
     } finally {
       await sweeping.shutdown();
+    }
+  });
+
+  test("the sweeper never takes its own instance's replies for dead, however late their heartbeat", async () => {
+    const sweeping = new Assistant(server.handle, { staleMs: 300 });
+    sweeping.startSweeper();
+    try {
+      // Its own, with a heartbeat as late as a busy event loop makes it; and another's.
+      const own = await foreignReply(server, { ageMs: 60_000, instanceId: sweeping.instanceId });
+      const other = await foreignReply(server, { ageMs: 60_000 });
+      await waitFor(
+        "the sweeper",
+        async () => (await storedMessage(server, other.messageId))?.status === "interrupted",
+      );
+      expect(await storedMessage(server, own.messageId)).toMatchObject({ status: "streaming" });
+      expect(await processesOf(server, own.messageId)).toMatchObject([{ status: "running" }]);
+    } finally {
+      await sweeping.shutdown();
+      await new Assistant(server.handle, { staleMs: 0 }).recover();
     }
   });
 

@@ -31,6 +31,39 @@ describe("the environment", () => {
     expect(() => readEnv({ IMPORT_MAX_BYTES: "10" })).toThrow(/IMPORT_MAX_BYTES/);
   });
 
+  test("production settings: shutdown, database timeouts and retries, metrics and log level, with defaults", () => {
+    expect(readEnv({})).toMatchObject({
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+      DATABASE_STATEMENT_TIMEOUT: 30_000,
+      DATABASE_LOCK_TIMEOUT: 10_000,
+      DATABASE_RETRY_MAX_MS: 10_000,
+      LOG_LEVEL: "info",
+    });
+    expect(readEnv({}).METRICS_PORT).toBeUndefined();
+    expect(
+      readEnv({
+        METRICS_PORT: "9100",
+        DATABASE_LOCK_TIMEOUT: "2s",
+        LOG_LEVEL: "warn",
+        SHUTDOWN_TIMEOUT_MS: "30000",
+      }),
+    ).toMatchObject({
+      METRICS_PORT: 9100,
+      DATABASE_LOCK_TIMEOUT: 2000,
+      LOG_LEVEL: "warn",
+      SHUTDOWN_TIMEOUT_MS: 30_000,
+    });
+  });
+
+  test.each([
+    ["LOG_LEVEL", "loud", /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
+    ["SHUTDOWN_TIMEOUT_MS", "10", /SHUTDOWN_TIMEOUT_MS/],
+    ["METRICS_PORT", "70000", /METRICS_PORT/],
+    ["DATABASE_LOCK_TIMEOUT", "soon", /DATABASE_LOCK_TIMEOUT: must be a duration/],
+  ])("%s=%j stops start-up with a message naming it", (name, value, message) => {
+    expect(() => readEnv({ [name]: value })).toThrow(message);
+  });
+
   test("the change feed keeps a day of changes and says keep-alive every 15 s by default", () => {
     expect(readEnv({})).toMatchObject({ CHANGE_LOG_RETENTION: 86_400_000, FEED_KEEPALIVE_MS: 15_000 });
   });

@@ -16,7 +16,7 @@ async function feedOf(person: SignedIn, since?: string | bigint) {
 }
 
 /** A short name per event, for exact comparison: "project:upsert:<id>", "member:delete:<projectId>:<userId>", "removed:<id>". */
-function named(message: Exclude<FeedMessage, { type: "comment" }>): string {
+function named(message: Exclude<FeedMessage, { type: "comment" } | { type: "retry" }>): string {
   switch (message.type) {
     case "ready":
     case "reset":

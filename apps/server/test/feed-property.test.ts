@@ -189,7 +189,7 @@ class SimClient {
     try {
       for (;;) {
         const message = await feed.next({ timeoutMs: 60_000 });
-        if (message.type === "comment") continue;
+        if (message.type === "comment" || message.type === "retry") continue;
         if (first) {
           first = false;
           if (message.type !== "ready") this.problems.push(`${this.name}: ${message.type} before ready`);

@@ -26,7 +26,9 @@ export type FeedMessage =
   | { type: "member"; id: string; event: MemberChange }
   /** A project this reader was removed from: its id, no row. */
   | { type: "removed"; id: string; event: ProjectRemoved }
-  | { type: "comment"; text: string };
+  | { type: "comment"; text: string }
+  /** The server's hint of how soon to reconnect, sent as it ends the stream (it shuts down). */
+  | { type: "retry"; ms: number };
 
 /** Reads `GET /api/changes` event by event; every wait is bounded. */
 export class FeedReader {
@@ -53,7 +55,7 @@ export class FeedReader {
         const block = this.#buffer.slice(0, end);
         this.#buffer = this.#buffer.slice(end + 2);
         const message = parseEvent(block);
-        if (message.type !== "comment") this.lastId = message.id;
+        if (message.type !== "comment" && message.type !== "retry") this.lastId = message.id;
         return message;
       }
       const { done, value } = await this.#read(deadline - Date.now());
@@ -65,11 +67,13 @@ export class FeedReader {
     }
   }
 
-  /** The next event that is not a keep-alive comment. */
-  async nextEvent(options?: { timeoutMs?: number }): Promise<Exclude<FeedMessage, { type: "comment" }>> {
+  /** The next event that is not a keep-alive comment or a retry hint. */
+  async nextEvent(options?: {
+    timeoutMs?: number;
+  }): Promise<Exclude<FeedMessage, { type: "comment" } | { type: "retry" }>> {
     for (;;) {
       const message = await this.next(options);
-      if (message.type !== "comment") return message;
+      if (message.type !== "comment" && message.type !== "retry") return message;
     }
   }
 
@@ -120,6 +124,8 @@ export class FeedReader {
 function parseEvent(block: string): FeedMessage {
   const lines = block.split("\n");
   if (lines.every((line) => line.startsWith(":"))) return { type: "comment", text: block };
+  const retry = /^retry: ?(\d+)$/.exec(block);
+  if (retry) return { type: "retry", ms: Number(retry[1]) };
   let event = "message";
   let id: string | undefined;
   const data: string[] = [];

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -50,19 +51,52 @@ export interface DbEnv {
   DATABASE_URL?: string | undefined;
   /** Where PGlite keeps its files (default ./.data); "memory://" keeps nothing. */
   DATA_DIR?: string | undefined;
+  /** Postgres: a statement running longer is cancelled (`statement_timeout`, ms; default 30 s). */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * Postgres: a statement waiting longer for a lock fails (`lock_timeout`, ms; default 10 s),
+   * the migration lock included, so an instance stuck holding it cannot hang another's start.
+   */
+  lockTimeoutMs?: number | undefined;
 }
 
-const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
+/**
+ * The committed migrations: beside the built server's bundle (its build copies them to
+ * dist/drizzle), else in this package, when the source runs.
+ */
+const migrationsFolder = [new URL("./drizzle", import.meta.url), new URL("../drizzle", import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((folder) => existsSync(join(folder, "meta", "_journal.json"))) as string;
 
 /** Serialises migrations across server instances that start together. */
-const MIGRATION_LOCK = 7_405_311;
+export const MIGRATION_LOCK = 7_405_311;
 
 export function createDb(env: DbEnv): DbHandle {
-  return env.DATABASE_URL ? createPostgres(env.DATABASE_URL) : createPglite(env.DATA_DIR ?? "./.data");
+  return env.DATABASE_URL
+    ? createPostgres(env.DATABASE_URL, {
+        statementTimeoutMs: env.statementTimeoutMs ?? 30_000,
+        lockTimeoutMs: env.lockTimeoutMs ?? 10_000,
+      })
+    : createPglite(env.DATA_DIR ?? "./.data");
 }
 
-function createPostgres(url: string): DbHandle {
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+/** Seconds to wait for a connection to open before the attempt fails (and is retried). */
+const CONNECT_TIMEOUT_S = 10;
+
+function createPostgres(
+  url: string,
+  timeouts: { statementTimeoutMs: number; lockTimeoutMs: number },
+): DbHandle {
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    connect_timeout: CONNECT_TIMEOUT_S,
+    connection: {
+      application_name: "tandem",
+      statement_timeout: timeouts.statementTimeoutMs,
+      lock_timeout: timeouts.lockTimeoutMs,
+    },
+  });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   const listeners = new Set<Listener>();
   return {
@@ -81,7 +115,17 @@ function createPostgres(url: string): DbHandle {
     },
     async migrate() {
       // One connection, so the advisory lock and the migration share a session.
-      const migrator = postgres(url, { max: 1, onnotice: () => {} });
+      // Its statements may take long (an index on a big table); waiting for the lock may not.
+      const migrator = postgres(url, {
+        max: 1,
+        onnotice: () => {},
+        connect_timeout: CONNECT_TIMEOUT_S,
+        connection: {
+          application_name: "tandem migrate",
+          statement_timeout: 0,
+          lock_timeout: timeouts.lockTimeoutMs,
+        },
+      });
       try {
         await migrator`select pg_advisory_lock(${MIGRATION_LOCK})`;
         await migratePostgres(drizzlePostgres({ client: migrator }), { migrationsFolder });
@@ -120,6 +164,8 @@ async function listenPostgres(
   const options = {
     max: 1,
     idle_timeout: 0,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    connection: { application_name: "tandem listen" },
     max_lifetime: null,
     fetch_types: false,
     onnotice: () => {},

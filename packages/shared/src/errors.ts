@@ -36,6 +36,8 @@ export const errorStatus = {
   /** This user has the most change-feed connections open already. */
   feed_limit: 429,
   internal: 500,
+  /** The server cannot reach its database (not up yet, or lost): it keeps retrying; try again shortly. */
+  database_unavailable: 503,
 } as const;
 export type ErrorCode = keyof typeof errorStatus;
 

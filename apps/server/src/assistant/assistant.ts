@@ -7,6 +7,7 @@ import { visibleMessage } from "../access.ts";
 import { FeedHub } from "../feed/hub.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { describeError } from "../http/database-error.ts";
+import { log } from "../log.ts";
 import { fromMessage } from "../rows.ts";
 import { defaults } from "../settings.ts";
 import type { ChatModel } from "./chat-model.ts";
@@ -207,13 +208,17 @@ export class Assistant {
     if (this.#sweeper) return;
     const every = Math.max(500, Math.min(5000, Math.floor(this.settings.staleMs / 2)));
     let sweeping = false;
+    let failing = false;
     this.#sweeper = setInterval(async () => {
       if (sweeping) return;
       sweeping = true;
       try {
-        await interruptStale(this.#db, { staleMs: this.settings.staleMs });
+        await interruptStale(this.#db, { staleMs: this.settings.staleMs, exceptInstance: this.instanceId });
+        failing = false;
       } catch (error) {
-        console.error(`Sweeping stale generations failed: ${describeError(error)}`);
+        // Once per outage: the database's own retries say the rest.
+        if (!failing) log.error(`Sweeping stale generations failed: ${describeError(error)}`);
+        failing = true;
       } finally {
         sweeping = false;
       }
@@ -222,17 +227,29 @@ export class Assistant {
   }
 
   /**
-   * Ends this instance's generations as interrupted, keeping their text, and stops
-   * sweeping; closes the feed if it made it.
+   * Stops sweeping and starting replies; lets this instance's running replies finish for
+   * up to `graceMs` (none by default), then ends the rest as interrupted, their text kept;
+   * resolves once every one is stored. Closes the feed if it made it.
    */
-  async shutdown(): Promise<void> {
+  async shutdown({ graceMs = 0 }: { graceMs?: number } = {}): Promise<void> {
     this.#closing = true;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     const running = [...this.#running.values()];
+    const stored = Promise.all(running.map((generation) => generation.done));
+    if (graceMs > 0 && running.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stored, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
     for (const generation of running) generation.stop("shutdown");
-    await Promise.all(running.map((generation) => generation.done));
+    await stored;
     if (this.#ownsFeed) await this.feed.close();
+  }
+
+  /** Replies this instance is writing now. */
+  get runningCount(): number {
+    return this.#running.size;
   }
 
   /** The generation of a reply this instance runs, while it runs (for tests and diagnostics). */
@@ -298,7 +315,7 @@ export class Assistant {
     };
     const reread = () =>
       readMessage(this.#db, reply.id).then(apply, (error) =>
-        console.error(`Following reply ${reply.id} failed: ${describeError(error)}`),
+        log.error(`Following reply ${reply.id} failed: ${describeError(error)}`),
       );
     const stop = await this.feed.watch({
       change: ({ event }) => {

@@ -543,10 +543,19 @@ export function interruptStale(db: Db, staleness: Staleness): Promise<string[]> 
 interface Staleness {
   staleMs: number | "all";
   projectId?: string | undefined;
+  /**
+   * This instance's id: its own processes are never taken for dead. It knows they run,
+   * and a heartbeat late because its event loop was busy (a loaded machine) must not cut
+   * a live reply short.
+   */
+  exceptInstance?: string | undefined;
 }
 
 /** Does what `interruptStale` says; answers the rows it changed, for the caller to append. */
-async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Promise<Change[]> {
+async function interruptStaleIn(
+  tx: Tx,
+  { staleMs, projectId, exceptInstance }: Staleness,
+): Promise<Change[]> {
   const inProject = (
     column: typeof runningProcesses.projectId | typeof messages.projectId,
   ): SQL | undefined => (projectId ? eq(column, projectId) : undefined);
@@ -557,7 +566,14 @@ async function interruptStaleIn(tx: Tx, { staleMs, projectId }: Staleness): Prom
   const processes = await tx
     .update(runningProcesses)
     .set({ status: "interrupted", finishedAt: sql`now()`, error: INTERRUPTED_ERROR })
-    .where(and(eq(runningProcesses.status, "running"), inProject(runningProcesses.projectId), stale))
+    .where(
+      and(
+        eq(runningProcesses.status, "running"),
+        inProject(runningProcesses.projectId),
+        stale,
+        exceptInstance === undefined ? undefined : ne(runningProcesses.instanceId, exceptInstance),
+      ),
+    )
     .returning();
   const interrupted = await tx
     .update(messages)

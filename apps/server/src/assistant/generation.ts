@@ -3,6 +3,7 @@ import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, streamText } from "ai";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
+import { log } from "../log.ts";
 import { createBatchedWriter } from "./batched-writer.ts";
 import { type ChatModel, TANDEM_SYSTEM_PROMPT } from "./chat-model.ts";
 import { beat, type Ending, finishGeneration, INTERRUPTED_ERROR, writeProgress } from "./generation-sql.ts";
@@ -103,9 +104,7 @@ export class Generation {
         }
       },
       onError: (error) =>
-        console.error(
-          `Writing reply ${this.messageId} failed; the next batch retries: ${describeError(error)}`,
-        ),
+        log.error(`Writing reply ${this.messageId} failed; the next batch retries: ${describeError(error)}`),
     });
     const heartbeat = this.#startHeartbeat();
     let failure: unknown;
@@ -184,7 +183,7 @@ export class Generation {
       if (stored.row) this.row = stored.row;
     } catch (error) {
       // The row stays `streaming` with its last batch until a sweeper finds the process stale.
-      console.error(`Storing the end of reply ${this.messageId} failed: ${describeError(error)}`);
+      log.error(`Storing the end of reply ${this.messageId} failed: ${describeError(error)}`);
     }
     this.end = end;
     for (const follower of this.#followers) follower.end(end);
@@ -217,7 +216,7 @@ export class Generation {
       try {
         if (!(await beat(this.#db, this.processId))) this.stop("lost");
       } catch (error) {
-        console.error(`Heartbeat of reply ${this.messageId} failed: ${describeError(error)}`);
+        log.error(`Heartbeat of reply ${this.messageId} failed: ${describeError(error)}`);
       } finally {
         beating = false;
       }

@@ -6,6 +6,7 @@ import { betterAuth } from "better-auth/minimal";
 import { Access, type Caller } from "../access.ts";
 import { notifySessionEnded } from "../feed/change-log.ts";
 import { describeError } from "../http/database-error.ts";
+import { log } from "../log.ts";
 import { defaults } from "../settings.ts";
 import { claimLocalProjects } from "./claim-local-projects.ts";
 import { cookieValue, verifiedSessionToken } from "./session-token.ts";
@@ -142,9 +143,7 @@ function createBetterAuth(db: Db, secret: string, allowSignup: boolean, publicUr
               await notifySessionEnded(db, session.id);
             } catch (error) {
               // The feeds' session check ends them at their next poll instead.
-              console.error(
-                `Telling the feeds that session ${session.id} ended failed: ${describeError(error)}`,
-              );
+              log.error(`Telling the feeds that session ${session.id} ended failed: ${describeError(error)}`);
             }
           },
         },
@@ -155,9 +154,7 @@ function createBetterAuth(db: Db, secret: string, allowSignup: boolean, publicUr
             try {
               await claimLocalProjects(db, user.id);
             } catch (error) {
-              console.error(
-                `Handing the local owner's projects to ${user.id} failed: ${describeError(error)}`,
-              );
+              log.error(`Handing the local owner's projects to ${user.id} failed: ${describeError(error)}`);
             }
           },
         },

@@ -20,6 +20,15 @@ export const positionFrame = (event: typeof FEED_READY_EVENT | typeof FEED_RESET
 
 export const KEEP_ALIVE_FRAME = encoder.encode(": keep-alive\n\n");
 
+/** How soon a client whose feed the server ended should connect again (SSE `retry`, in ms). */
+export const RECONNECT_AFTER_MS = 1000;
+
+/**
+ * The last frame of a feed the server ends (it shuts down, say): reconnect after
+ * RECONNECT_AFTER_MS, from the last id, to whichever instance answers.
+ */
+export const RETRY_FRAME = encoder.encode(`retry: ${RECONNECT_AFTER_MS}\n\n`);
+
 /** Frames queued in one tick, as one chunk: one write to the connection. */
 export function joinFrames(frames: readonly Uint8Array[]): Uint8Array {
   if (frames.length === 1 && frames[0]) return frames[0];

@@ -1,5 +1,6 @@
 import type { DbHandle, Listener } from "@tandem/db/client";
 import { describeError } from "../http/database-error.ts";
+import { consoleLog } from "../log.ts";
 import { defaults } from "../settings.ts";
 import {
   type Appended,
@@ -112,6 +113,8 @@ export class FeedHub {
   /** A send of handed-over changes waiting for `readGapMs` to pass. */
   #sendTimer: ReturnType<typeof setTimeout> | undefined;
   #lostSince: number | undefined;
+  /** The last read of the log failed (logged once until one succeeds). */
+  #readFailing = false;
   #closed = false;
   /** The last positions of this instance's appends whose transactions are still open. */
   readonly #pending = new Set<bigint>();
@@ -121,7 +124,7 @@ export class FeedHub {
   constructor(handle: DbHandle, options: FeedOptions = {}) {
     const { logger, ...settings } = options;
     this.#handle = handle;
-    this.#logger = logger ?? console;
+    this.#logger = logger ?? consoleLog;
     const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
     const retentionMs = settings.retentionMs ?? defaultFeedSettings.retentionMs;
     this.settings = {
@@ -402,9 +405,16 @@ export class FeedHub {
         for (const change of changes) this.#dispatch(change);
         if (changes.length < this.settings.batchSize) break;
       }
+      if (this.#readFailing) this.#logger.log("Change feed: reading the log works again.");
+      this.#readFailing = false;
     } catch (error) {
-      // The poll tries again.
-      if (!this.#closed) this.#logger.error(`Change feed: reading the log failed: ${describeError(error)}`);
+      // The poll tries again; one line per outage, not one per poll.
+      if (!this.#closed && !this.#readFailing) {
+        this.#logger.error(
+          `Change feed: reading the log failed: ${describeError(error)}; retrying every poll.`,
+        );
+      }
+      this.#readFailing = true;
     } finally {
       this.#pumping = false;
     }
@@ -555,7 +565,9 @@ export class FeedHub {
       const valid = await validSessions(this.#db, [...open]);
       this.#endSessions(new Set([...open].filter((id) => !valid.has(id))));
     } catch (error) {
-      if (!this.#closed) this.#logger.error(`Change feed: checking sessions failed: ${describeError(error)}`);
+      if (!this.#closed && !this.#readFailing) {
+        this.#logger.error(`Change feed: checking sessions failed: ${describeError(error)}`);
+      }
     }
   }
 }

@@ -84,3 +84,43 @@ const shorten = (text: string, max = 300) => {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > max ? `${line.slice(0, max)}…` : line;
 };
+
+/** Node's errors for a server that cannot be reached, and postgres.js's for a connection that went away. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * Whether `err` says the database cannot be used at all (as opposed to refusing one
+ * statement): unreachable, gone, not existing, not accepting connections, shutting down,
+ * or refusing our credentials. The server then answers 503 and waits for it.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (
+    let e = err, depth = 0;
+    e && typeof e === "object" && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    if (UNREACHABLE_CODES.has(code)) return true;
+    // 08: connection exceptions; 57P01–57P03: shut down or starting; 3D000: no such
+    // database; 55000: "not currently accepting connections" at connect time; 53300: too
+    // many connections; 28: credentials refused.
+    if (/^(08|28)/.test(code) || ["57P01", "57P02", "57P03", "3D000", "53300"].includes(code)) return true;
+    if (code === "55000" && /accepting connections/i.test(String((e as { message?: unknown }).message)))
+      return true;
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 import { FEED_READY_EVENT, FEED_RESET_EVENT } from "@tandem/shared";
 import { Hono } from "hono";
 import { z } from "zod";
-import { joinFrames, KEEP_ALIVE_FRAME, positionFrame } from "../feed/frames.ts";
+import { joinFrames, KEEP_ALIVE_FRAME, positionFrame, RETRY_FRAME } from "../feed/frames.ts";
 import type { FeedHub } from "../feed/hub.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
@@ -64,6 +64,7 @@ export const changeRoutes = (feed: FeedHub, maxConnectionsPerUser: number) =>
             if ((controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) end();
           };
           const close = () => {
+            write(RETRY_FRAME);
             flush();
             if (open) end();
           };
