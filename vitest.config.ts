@@ -13,6 +13,7 @@ export default defineConfig({
           environment: "node",
           // Tests that start server processes run the built server: built (if stale) once, here.
           globalSetup: ["apps/server/test/build-server.ts"],
+          setupFiles: ["apps/server/test/quiet-log.ts"],
           // Each file starts a PGlite (or creates a Postgres database) and migrates it first.
           hookTimeout: 60_000,
           // A test that starts server processes adds their start-up to its own timeout
