@@ -158,7 +158,7 @@ try {
   await expect(connection).toHaveText(/Online/, { timeout: 30_000 });
   await page.screenshot({ path: join(out, "2-after.png") });
   await other.screenshot({ path: join(out, "2-after-other-tab.png") });
-  step("the browser carried on through instance B; the other tab followed live");
+  step(`the browser carried on through instance ${survivor.name}; the other tab followed live`);
 
   const metrics = await (await fetch(`http://127.0.0.1:${survivor.metricsPort}/metrics`)).text();
   createWriteStream(join(out, `metrics-${survivor.name.toLowerCase()}.txt`)).end(metrics);
