@@ -17,16 +17,13 @@ function search(page: Page) {
   };
 }
 
-/** `count` messages through the API, a few at a time: each `#i <word of the day>`. */
+/**
+ * `count` messages through the API, one after another: each `#i <word of the day>`,
+ * following the one before. (Sent at once, messages that name no parent may follow the
+ * same newest message and so be versions of one turn, not a line.)
+ */
 async function seedMany(api: Api, projectId: string, from: number, count: number) {
-  let next = from;
-  const worker = async () => {
-    while (next < from + count) {
-      const i = next++;
-      await api.createMessage(projectId, `#${i} routine status update`);
-    }
-  };
-  await Promise.all(Array.from({ length: 6 }, worker));
+  for (let i = from; i < from + count; i++) await api.createMessage(projectId, `#${i} routine status update`);
 }
 
 test.describe("search", () => {
