@@ -110,8 +110,11 @@ test.describe("search", () => {
     const project = await api.createProject(uniqueName(`Roadmap ${word}`));
     await api.createMessage(project.id, `<img src=x onerror="document.title='owned'"> <b>${word}</b> & more`);
     await page.goto("/");
+    // The shortcut is the app's: it listens once the app is up.
+    await expect(page.getByRole("button", { name: "Search", exact: true })).toBeVisible();
     await page.keyboard.press("ControlOrMeta+k");
     const { dialog, box, options } = search(page);
+    await expect(dialog).toBeVisible();
     await box.fill(word);
 
     await expect(options).toHaveCount(2);
