@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, test, uniqueName } from "./fixtures.ts";
+import { expect, readyForOffline, test, uniqueName } from "./fixtures.ts";
 
 const HISTORY = 1_050;
 /** The chat's window (100 shown, one more to know there are earlier ones) and its ties. */
@@ -157,9 +157,8 @@ test.describe("offline", () => {
     await expect(app.articles).toHaveCount(200);
     await page.getByRole("button", { name: "Show earlier messages" }).dispatchEvent("click");
     await expect(app.articles).toHaveCount(250);
-    await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
-    // The replica is written in batches every 100 ms.
-    await page.waitForTimeout(400);
+    // The replica is written in batches: wait until it holds the oldest and the newest, settled.
+    await readyForOffline(page, '"#1"', '"#250"');
 
     await context.setOffline(true);
     await page.reload();
