@@ -11,7 +11,7 @@ import { Assistant, type AssistantOptions } from "./assistant/assistant.ts";
 import { type AuthOptions, AuthService } from "./auth/auth-service.ts";
 import { DatabaseGate } from "./database-gate.ts";
 import type { FeedHub } from "./feed/hub.ts";
-import { ApiError } from "./http/api-error.ts";
+import { ApiError, errorResponse } from "./http/api-error.ts";
 import { bodyLimit } from "./http/body-limit.ts";
 import { requireCaller } from "./http/caller.ts";
 import { databaseError, describeError, isDatabaseUnavailable } from "./http/database-error.ts";
@@ -174,11 +174,10 @@ export function createApp({
     const unavailable = isDatabaseUnavailable(err);
     if (unavailable) gate.lost(err);
     const error = unavailable ? gate.unavailable() : toApiError(err);
-    if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
     if (error.status >= 500 && !unavailable) {
       log.error(`${c.req.method} ${c.req.path} failed: ${describeError(err)}`);
     }
-    return c.json(error.toBody(), error.status);
+    return errorResponse(c, error);
   });
 
   if (webRoot) serveSpa(app, webRoot);
@@ -196,11 +195,7 @@ function sizeInWords(bytes: number): string {
 /** Answers 503 `database_unavailable` while the database cannot be used (see DatabaseGate). */
 function requireDatabase(gate: DatabaseGate): MiddlewareHandler {
   return async (c, next) => {
-    if (!gate.ready) {
-      const error = gate.unavailable();
-      c.header("retry-after", String(error.retryAfterSeconds));
-      return c.json(error.toBody(), error.status);
-    }
+    if (!gate.ready) return errorResponse(c, gate.unavailable());
     await next();
   };
 }

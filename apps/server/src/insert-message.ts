@@ -64,13 +64,18 @@ export async function requireParent(
  */
 async function followAnswer(tx: Tx, parent: MessageRow): Promise<string> {
   if (parent.role !== "user") return parent.id;
+  return (await firstAnswer(tx, parent.id))?.id ?? parent.id;
+}
+
+/** A user message's first reply (its first version), if it has one. */
+export async function firstAnswer(tx: Tx, userMessageId: string): Promise<MessageRow | undefined> {
   const [answer] = await tx
-    .select({ id: messages.id })
+    .select()
     .from(messages)
-    .where(and(eq(messages.parentId, parent.id), eq(messages.role, "assistant")))
+    .where(and(eq(messages.parentId, userMessageId), eq(messages.role, "assistant")))
     .orderBy(asc(messages.createdAt), asc(messages.id))
     .limit(1);
-  return answer?.id ?? parent.id;
+  return answer;
 }
 
 export async function insertMessage(

@@ -9,12 +9,12 @@ import {
   runningProcesses,
 } from "@tandem/db/schema";
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
-import { and, asc, eq, ne, notExists, type SQL, sql } from "drizzle-orm";
+import { and, eq, ne, notExists, type SQL, sql } from "drizzle-orm";
 import { requireMember, roleIn, visibleMessage } from "../access.ts";
 import { rowsOf, tableRows } from "../driver-rows.ts";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
-import { insertMessage, requireParent } from "../insert-message.ts";
+import { firstAnswer, insertMessage, requireParent } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
 
 /**
@@ -110,12 +110,7 @@ export function beginChat(
     const changes: Change[] = created ? messageChanges("upsert", [user]) : [];
     if (!created) {
       // The same turn again: answered already if it has a reply (its first version).
-      const [first] = await tx
-        .select()
-        .from(messages)
-        .where(and(eq(messages.parentId, user.id), eq(messages.role, "assistant")))
-        .orderBy(asc(messages.createdAt), asc(messages.id))
-        .limit(1);
+      const first = await firstAnswer(tx, user.id);
       if (first) return { kind: "answered", user, reply: first };
     }
     const started = await startReply(

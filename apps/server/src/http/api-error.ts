@@ -1,4 +1,5 @@
 import { type ErrorBody, type ErrorCode, type ErrorDetail, errorStatus } from "@tandem/shared";
+import type { Context } from "hono";
 
 /** The one error type handlers throw; `app.onError` turns it into the JSON envelope. */
 export class ApiError extends Error {
@@ -31,6 +32,12 @@ export class ApiError extends Error {
     if (this.current !== undefined) error.current = this.current;
     return { error };
   }
+}
+
+/** The answer for an error outside a handler's throw: the JSON envelope, and `Retry-After` when the error has one. */
+export function errorResponse(c: Context, error: ApiError): Response {
+  if (error.retryAfterSeconds !== undefined) c.header("retry-after", String(error.retryAfterSeconds));
+  return c.json(error.toBody(), error.status);
 }
 
 export const notFound = (what: string, id: string) =>

@@ -1,6 +1,7 @@
 import type { DbHandle } from "@tandem/db/client";
 import { Hono } from "hono";
 import type { DatabaseGate } from "../database-gate.ts";
+import { errorResponse } from "../http/api-error.ts";
 
 /**
  * `GET /api/health`: 200 `{ ok, db }` when the database answers; 503 with the error
@@ -10,10 +11,6 @@ import type { DatabaseGate } from "../database-gate.ts";
 export const healthRoutes = (handle: DbHandle, gate: DatabaseGate) =>
   new Hono().get("/", async (c) => {
     await gate.check();
-    if (!gate.ready) {
-      const error = gate.unavailable();
-      c.header("retry-after", String(error.retryAfterSeconds));
-      return c.json(error.toBody(), 503);
-    }
+    if (!gate.ready) return errorResponse(c, gate.unavailable());
     return c.json({ ok: true as const, db: handle.kind });
   });

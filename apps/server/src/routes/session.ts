@@ -2,7 +2,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { SessionInfo } from "@tandem/shared";
 import { type Context, Hono } from "hono";
 import type { AuthService } from "../auth/auth-service.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, errorResponse } from "../http/api-error.ts";
 
 /**
  * `GET /api/session` (public: who the caller is, and how this server signs people in)
@@ -48,9 +48,9 @@ async function signIn(
     const error = new ApiError(
       "rate_limited",
       `Too many sign-in attempts for ${email}: try again in ${waitSeconds} seconds`,
+      { retryAfterSeconds: waitSeconds },
     );
-    c.header("retry-after", String(waitSeconds));
-    return c.json(error.toBody(), error.status);
+    return errorResponse(c, error);
   }
   const response = await handler(c.req.raw);
   if (response.ok) await auth.throttle.succeeded(email, address);
