@@ -106,11 +106,11 @@ export async function roleIn(
   projectId: string,
   userId: string,
 ): Promise<MemberRole | undefined> {
-  const [row] = await q
-    .select({ role: projectMembers.role })
-    .from(projectMembers)
-    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
-  return row?.role;
+  // Plain SQL: it is on every member-only request (driver-rows.ts says why).
+  const result = await q.execute(
+    sql`select "role" from ${projectMembers} where "project_id" = ${projectId} and "user_id" = ${userId}`,
+  );
+  return rowsOf<{ role: MemberRole }>(result)[0]?.role;
 }
 
 /** A user's role in the project; 404 when they are not a member. */

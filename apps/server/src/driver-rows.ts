@@ -1,3 +1,4 @@
+import { messages } from "@tandem/db/schema";
 import type { Table } from "drizzle-orm";
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 
@@ -29,3 +30,6 @@ export function tableRows<T extends Table>(table: T) {
     },
   };
 }
+
+/** The messages table's columns and row mapping, for the hot paths that write or read messages in plain SQL. */
+export const messageRows = tableRows(messages);

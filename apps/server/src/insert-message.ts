@@ -3,7 +3,7 @@ import { type MessageRow, messages } from "@tandem/db/schema";
 import type { MessagePart } from "@tandem/shared";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
-import { rowsOf, tableRows } from "./driver-rows.ts";
+import { messageRows, rowsOf } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
 import { isForeignKeyViolation } from "./http/database-error.ts";
 import { toMessage } from "./rows.ts";
@@ -22,8 +22,6 @@ export interface NewMessage {
    */
   parentId?: string | null | undefined;
 }
-
-const messageRows = tableRows(messages);
 
 /**
  * 400 unless `parentId` is a message of the project: a branch never crosses projects,

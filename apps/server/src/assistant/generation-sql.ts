@@ -11,7 +11,7 @@ import {
 import { type MessagePart, type MessageStatus, type RunningProcessStatus, textParts } from "@tandem/shared";
 import { and, eq, ne, notExists, type SQL, sql } from "drizzle-orm";
 import { requireMember, roleIn, visibleMessage } from "../access.ts";
-import { rowsOf, tableRows } from "../driver-rows.ts";
+import { messageRows, rowsOf } from "../driver-rows.ts";
 import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { firstAnswer, insertMessage, requireParent } from "../insert-message.ts";
@@ -325,8 +325,6 @@ async function insertProcess(tx: Tx, reply: MessageRow, owner: GenerationOwner, 
 }
 
 export const HISTORY_MAX = 50;
-
-const messageRows = tableRows(messages);
 
 /**
  * What the model is told: the branch `reply` follows (its parent, the parent's parent, …),

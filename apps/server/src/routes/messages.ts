@@ -8,9 +8,10 @@ import {
   textParts,
   updateMessageBodySchema,
 } from "@tandem/shared";
-import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, gt, gte, lt, type SQL, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { messageRows, rowsOf } from "../driver-rows.ts";
 import { messageChanges, processChanges, readHead } from "../feed/change-log.ts";
 import type { FeedHub } from "../feed/hub.ts";
 import { writeWithFeed } from "../feed/write-with-feed.ts";
@@ -52,15 +53,13 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
 
         // Every read below is a range of the (project_id, created_at, id) index, read
         // forwards (oldest first) or backwards (newest first, then reversed).
-        const inProject = eq(messages.projectId, projectId);
-        const read = (where: SQL | undefined, direction: "asc" | "desc", limit: number) => {
-          const order = direction === "asc" ? asc : desc;
-          return tx
-            .select()
-            .from(messages)
-            .where(and(inProject, where))
-            .orderBy(order(messages.createdAt), order(messages.id))
-            .limit(limit);
+        // Plain SQL, not Drizzle's select builder: this is the hot read (driver-rows.ts).
+        const read = async (where: SQL | undefined, direction: "asc" | "desc", limit: number) => {
+          const order = sql.raw(direction);
+          const result = await tx.execute(
+            sql`select ${messageRows.columnList} from ${messages} where "project_id" = ${projectId}${where ? sql` and ${where}` : sql``} order by "created_at" ${order}, "id" ${order} limit ${limit}`,
+          );
+          return rowsOf<Record<string, unknown>>(result).map(messageRows.fromDriver);
         };
         const newestFirst = async (where: SQL | undefined) =>
           (await read(where, "desc", query.limit)).reverse();
