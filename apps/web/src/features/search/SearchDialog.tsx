@@ -6,21 +6,26 @@ import { searchMessages } from "../../lib/search.ts";
 import { goToMessage } from "../chat/go-to-message.ts";
 import { searchSaved } from "./search-saved.ts";
 
-/** Typing pauses this long before a search is sent; a newer search's answer always wins. */
-const DEBOUNCE_MS = 20;
+/**
+ * A keystroke searches at once, unless the last search went out less than this long ago
+ * (a pasted burst, a held key): then once this long after it. A newer search cancels the
+ * one before, and only its answer is shown.
+ */
+const SEARCH_GAP_MS = 20;
 const PAGE = 20;
 
 type Results =
   | { q: string; hits: SearchHit[]; nextCursor: string | null; saved: boolean }
   | { q: string; note: string };
 
-/** The server's search; offline (or unreachable), the messages saved in this browser. */
-async function search(q: string): Promise<Results> {
+/** The server's search; offline (or unreachable), the messages saved in this browser. Undefined once cancelled. */
+async function search(q: string, signal: AbortSignal): Promise<Results | undefined> {
   if (navigator.onLine) {
     try {
-      const { hits, nextCursor } = await searchMessages(q, PAGE);
+      const { hits, nextCursor } = await searchMessages(q, PAGE, { signal });
       return { q, hits, nextCursor, saved: false };
     } catch (error) {
+      if (signal.aborted) return undefined;
       if (error instanceof ApiRequestError && error.status === 400) {
         return { q, note: "Type a word to search for: common words and symbols alone find nothing." };
       }
@@ -51,6 +56,8 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   const [loadingMore, setLoadingMore] = useState(false);
   /** The newest search asked for: an older one's answer is dropped. */
   const latest = useRef(0);
+  /** When the last search went out (performance.now()). */
+  const lastSent = useRef(Number.NEGATIVE_INFINITY);
 
   useEffect(() => {
     const element = dialog.current;
@@ -65,14 +72,22 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
       setResults(undefined);
       return;
     }
-    const timer = setTimeout(() => {
-      void search(q).then((answer) => {
-        if (asked !== latest.current) return;
+    const cancel = new AbortController();
+    const run = () => {
+      lastSent.current = performance.now();
+      void search(q, cancel.signal).then((answer) => {
+        if (!answer || asked !== latest.current) return;
         setResults(answer);
         setActive(0);
       });
-    }, DEBOUNCE_MS);
-    return () => clearTimeout(timer);
+    };
+    const wait = lastSent.current + SEARCH_GAP_MS - performance.now();
+    const timer = wait > 0 ? setTimeout(run, wait) : undefined;
+    if (!timer) run();
+    return () => {
+      clearTimeout(timer);
+      cancel.abort();
+    };
   }, [query]);
 
   const hits = results && "hits" in results ? results.hits : [];
@@ -108,7 +123,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
     if (!results || !("hits" in results) || !results.nextCursor || loadingMore) return;
     const asked = latest.current;
     setLoadingMore(true);
-    searchMessages(results.q, PAGE, results.nextCursor)
+    searchMessages(results.q, PAGE, { cursor: results.nextCursor })
       .then((page) => {
         if (asked !== latest.current) return;
         setResults({ ...results, hits: [...results.hits, ...page.hits], nextCursor: page.nextCursor });
