@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import autocannon from "autocannon";
 import { Api } from "../lib/api.ts";
 import { freePort, onCleanup, startNode } from "../lib/processes.ts";
-import { databaseEnv, freshDatabase, repoRoot } from "../lib/stack.ts";
+import { builtServer, databaseEnv, freshDatabase } from "../lib/stack.ts";
 import { type BenchCase, pass, type Row } from "../lib/types.ts";
 
 const TARGET_RATIO = 0.9;
@@ -48,8 +47,9 @@ export const sessionOverhead: BenchCase = {
     const database = await freshDatabase();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    const built = builtServer();
     const accounts = await startNode(
-      join(repoRoot, "apps/server/src/index.ts"),
+      built.script,
       {
         PORT: String(port),
         HOST: "127.0.0.1",
@@ -60,7 +60,7 @@ export const sessionOverhead: BenchCase = {
         ...databaseEnv(database),
       },
       `${url}/api/health`,
-      { timeoutMs: 90_000 },
+      { nodeArgs: built.nodeArgs, timeoutMs: 90_000 },
     );
     onCleanup(() => accounts.stop());
     const cookie = await signUp(url);

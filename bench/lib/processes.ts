@@ -12,14 +12,18 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx <script>` with `env`, and waits until `healthUrl` answers 200. */
+/**
+ * Starts `node <script>` with `env` (a TypeScript script through `--import tsx`), and
+ * waits until `healthUrl` answers 200.
+ */
 export async function startNode(
   script: string,
   env: Record<string, string>,
   healthUrl: string,
   options: { nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<Child> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, script], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DbEnv } from "@tandem/db/client";
+import { builtServerEntry, ensureServerBuilt } from "@tandem/testing/built-server";
 import postgres from "postgres";
 import { type Child, freePort, onCleanup, startNode } from "./processes.ts";
 
@@ -59,7 +60,16 @@ export async function startModel(): Promise<{ url: string; child: Child }> {
   return { url: `http://127.0.0.1:${port}/v1`, child };
 }
 
-/** Starts Tandem's own server (`apps/server/src/index.ts`) on a free port, against `database`. */
+/**
+ * Tandem's server as `pnpm start` runs it: the production build (`apps/server/dist`),
+ * rebuilt first when it is missing or older than its sources.
+ */
+export function builtServer(): { script: string; nodeArgs: string[] } {
+  ensureServerBuilt();
+  return { script: builtServerEntry, nodeArgs: ["--enable-source-maps"] };
+}
+
+/** Starts Tandem's own server (its production build, `builtServer`) on a free port, against `database`. */
 export async function startStack(
   options: {
     nodeArgs?: string[];
@@ -75,8 +85,9 @@ export async function startStack(
   const model = await startModel();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const built = builtServer();
   const server = await startNode(
-    join(repoRoot, "apps/server/src/index.ts"),
+    built.script,
     {
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -91,7 +102,7 @@ export async function startStack(
       ...options.env,
     },
     `${url}/api/health`,
-    { nodeArgs: options.nodeArgs, timeoutMs: 90_000 },
+    { nodeArgs: [...built.nodeArgs, ...(options.nodeArgs ?? [])], timeoutMs: 90_000 },
   );
   if (!existsSync(join(webDist, "index.html"))) throw new Error("apps/web/dist is missing");
   return { url, server, modelUrl: model.url, database };
