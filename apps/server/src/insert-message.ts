@@ -1,12 +1,11 @@
 import type { Tx } from "@tandem/db/client";
 import { type MessageRow, messages, projects } from "@tandem/db/schema";
-import type { MessagePart } from "@tandem/shared";
+import { type MessagePart, sameJson } from "@tandem/shared";
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
 import { rowsOf, tableRows } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
 import { toMessage } from "./rows.ts";
-import { sameJson } from "./same-json.ts";
 
 /** A message a client sends (POST /api/messages, or the user's turn of POST /api/chat). */
 export interface NewMessage {
