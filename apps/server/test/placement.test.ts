@@ -215,6 +215,28 @@ describe.each(backends)("where a send goes, on %s", (kind) => {
     expect(await storedMessage(server, body.id)).toMatchObject({ parentId: later.id, version: 1 });
   });
 
+  test("a send and a delete of the message it follows, at once: it lands before the delete (and goes with it) or is 400", async () => {
+    const project = await createProject(server);
+    for (let round = 0; round < 4; round++) {
+      const last = await createMessage(server, project.id, { content: `Last #${round}` });
+      const id = randomUUID();
+      const [sent, deleted] = await Promise.all([
+        call(server, "POST", "/api/messages", {
+          id,
+          projectId: project.id,
+          parentId: last.id,
+          content: "After",
+        }),
+        server.app.request(`/api/messages/${last.id}`, { method: "DELETE", headers: { origin: OWN_ORIGIN } }),
+      ]);
+      expect(deleted.status).toBe(200);
+      if (sent.status === 201) expect(messageSchema.parse(sent.body).parentId).toBe(last.id);
+      else expect(expectError(sent, 400, "invalid_input").details?.[0]?.path).toBe("parentId");
+      expect(await storedMessage(server, id)).toBeUndefined();
+    }
+    expect(await messagesOf(server, project.id)).toEqual([]);
+  });
+
   test("a retry of an edit answers the stored version; the same id sent as an edit of another message is 409", async () => {
     const project = await createProject(server);
     const [a, aReply] = await turn(server, project.id, says("A"), null);
