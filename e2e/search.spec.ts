@@ -18,9 +18,8 @@ function search(page: Page) {
 }
 
 /**
- * `count` messages through the API, one after another: each `#i <word of the day>`,
- * following the one before. (Sent at once, messages that name no parent may follow the
- * same newest message and so be versions of one turn, not a line.)
+ * `count` messages through the API, one after another, so their order is their numbers:
+ * each `#i routine status update`, following the one before.
  */
 async function seedMany(api: Api, projectId: string, from: number, count: number) {
   for (let i = from; i < from + count; i++) await api.createMessage(projectId, `#${i} routine status update`);

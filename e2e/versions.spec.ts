@@ -1,8 +1,54 @@
-import type { Locator } from "@playwright/test";
+import type { BrowserContext, Locator, Page } from "@playwright/test";
 import { allowFor, expect, modelRequests, readyForOffline, TandemApp, test, uniqueName } from "./fixtures.ts";
 
 /** The versions of a message's turn as shown under it: "2 / 2". */
 const versionOf = (article: Locator) => article.getByRole("group", { name: "Versions" });
+
+/** Someone else: a browser of their own (its own replica, outbox and feed), on the project. */
+async function secondPerson(context: BrowserContext, projectId: string): Promise<TandemApp> {
+  const other = await context.browser()?.newContext();
+  if (!other) throw new Error("no browser");
+  const app = new TandemApp(await other.newPage());
+  await app.page.goto(`/projects/${projectId}`);
+  await expect(app.connection).toHaveText("Online");
+  return app;
+}
+
+/**
+ * Records the version switchers put in the page from now on, even for a frame: the
+ * start of the message each was under, and what it said.
+ */
+async function watchVersionSwitchers(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const state = { added: [] as string[] };
+    (window as unknown as { __switchers: typeof state }).__switchers = state;
+    const selector = '[role="group"][aria-label="Versions"]';
+    const record = (node: Node) => {
+      if (!(node instanceof Element)) return;
+      const found = [...(node.matches(selector) ? [node] : []), ...node.querySelectorAll(selector)];
+      for (const group of found) {
+        const article = group.closest("article");
+        state.added.push(`${article?.textContent?.slice(0, 40)}: ${group.textContent}`);
+      }
+    };
+    record(document.body);
+    new MutationObserver((records) => {
+      for (const change of records) for (const node of change.addedNodes) record(node);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  return () =>
+    page.evaluate(() => (window as unknown as { __switchers: { added: string[] } }).__switchers.added);
+}
+
+/** The replies in a chat that have ended. */
+const repliesDone = (app: TandemApp) =>
+  app.log.locator('article[data-role="assistant"][data-status="complete"]');
+
+/** The stored messages form one line: no two share a parent, so none is a version of another. */
+function expectOneLine(rows: ReadonlyArray<{ parentId: string | null }>) {
+  const parents = rows.map((row) => row.parentId);
+  expect(new Set(parents).size).toBe(parents.length);
+}
 
 test("Regenerate keeps the first reply: both versions show, in another tab and after a reload", async ({
   api,
@@ -180,4 +226,108 @@ test.describe("offline", () => {
         ["assistant", "complete"],
       ]);
   });
+});
+
+test("Two people sending at the same moment: one message after the other, no version switcher; an edit still shows 2 / 2", async ({
+  api,
+  app,
+  context,
+}) => {
+  // Two browsers, four replies.
+  allowFor(30_000);
+  const project = await api.createProject(uniqueName("At once"));
+  await app.open(project);
+  await expect(app.connection).toHaveText("Online");
+  const other = await secondPerson(context, project.id);
+  await app.sendMessage(`Hello, both of you [tokens:3] ${uniqueName("#")}`);
+  await expect(repliesDone(app)).toHaveCount(1);
+  await expect(repliesDone(other)).toHaveCount(1);
+
+  const switchersHere = await watchVersionSwitchers(app.page);
+  const switchersThere = await watchVersionSwitchers(other.page);
+  const mine = `Mine, sent at once [tokens:3] ${uniqueName("#")}`;
+  const theirs = `Theirs, sent at once [tokens:3] ${uniqueName("#")}`;
+  await app.messageInput.fill(mine);
+  await other.messageInput.fill(theirs);
+  // Both were written after the same reply; both are sent in the same moment.
+  await Promise.all([app.messageInput.press("Enter"), other.messageInput.press("Enter")]);
+
+  for (const tab of [app, other]) {
+    await expect(repliesDone(tab)).toHaveCount(3, { timeout: 20_000 });
+    await expect(tab.message(mine)).toHaveAttribute("data-status", "complete");
+    await expect(tab.message(theirs)).toHaveAttribute("data-status", "complete");
+    await expect(tab.articles).toHaveCount(6);
+  }
+  // The same line in both browsers, each message answered before the next.
+  const order = (tab: TandemApp) =>
+    tab.articles.evaluateAll((all) => all.map((a) => a.getAttribute("data-role")));
+  expect(await order(app)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+  expect(await app.userMessages.allTextContents()).toEqual(await other.userMessages.allTextContents());
+  expect(await switchersHere()).toEqual([]);
+  expect(await switchersThere()).toEqual([]);
+  expectOneLine(await api.messages(project.id));
+
+  await app.page.screenshot({ path: test.info().outputPath("sent-at-once.png") });
+
+  // A real edit still makes a version, in both browsers.
+  const edited = `Theirs, said again [tokens:3] ${uniqueName("#")}`;
+  const asked = other.message(theirs);
+  await asked.hover();
+  await asked.getByRole("button", { name: "Edit", exact: true }).click();
+  await other.page.getByRole("textbox", { name: "Edit message" }).fill(edited);
+  await other.page.getByRole("button", { name: "Save and send", exact: true }).click();
+  await expect(versionOf(other.message(edited))).toContainText("2 / 2");
+  await expect(other.message(edited)).toHaveAttribute("data-status", "complete");
+  // Here the branch on screen is the one through my message: the edited turn shows its versions on it.
+  await expect(app.log.getByRole("group", { name: "Versions" })).toHaveCount(1);
+  await expect(app.log.getByRole("group", { name: "Versions" })).toContainText(/[12] \/ 2/);
+  await other.page.context().close();
+});
+
+test("A message queued offline while someone else went on is sent after their last reply, never as a version", async ({
+  api,
+  app,
+  context,
+}) => {
+  // Two browsers, four replies, one of them offline for a while.
+  allowFor(30_000);
+  const project = await api.createProject(uniqueName("Queued"));
+  await app.open(project);
+  await expect(app.connection).toHaveText("Online");
+  await app.sendMessage(`Where were we [tokens:3] ${uniqueName("#")}`);
+  await expect(repliesDone(app)).toHaveCount(1);
+  const other = await secondPerson(context, project.id);
+  await expect(repliesDone(other)).toHaveCount(1);
+  const switchers = await watchVersionSwitchers(app.page);
+
+  await context.setOffline(true);
+  await expect(app.connection).toHaveText("Offline");
+  const queued = `Written on the train [tokens:3] ${uniqueName("#")}`;
+  await app.sendMessage(queued);
+  await expect(app.message(queued)).toHaveAttribute("data-status", "pending");
+
+  const meanwhile = [
+    `Meanwhile, one [tokens:3] ${uniqueName("#")}`,
+    `Meanwhile, two [tokens:3] ${uniqueName("#")}`,
+  ];
+  for (const [i, text] of meanwhile.entries()) {
+    await other.sendMessage(text);
+    await expect(repliesDone(other)).toHaveCount(i + 2);
+  }
+
+  await context.setOffline(false);
+  await expect(app.message(queued)).toHaveAttribute("data-status", "complete", { timeout: 20_000 });
+  await expect(repliesDone(app)).toHaveCount(4);
+  const line = ["Where were we", "Meanwhile, one", "Meanwhile, two", "Written on the train"];
+  const users = async (tab: TandemApp) =>
+    (await tab.userMessages.allTextContents()).map((text) => text.slice(0, 40));
+  for (const tab of [app, other]) {
+    await expect(tab.articles).toHaveCount(8);
+    const shown = await users(tab);
+    expect(line.map((start, i) => shown[i]?.includes(start))).toEqual([true, true, true, true]);
+  }
+  expect(await switchers()).toEqual([]);
+  await expect(other.log.getByRole("group", { name: "Versions" })).toHaveCount(0);
+  expectOneLine(await api.messages(project.id));
+  await other.page.context().close();
 });

@@ -1,13 +1,11 @@
 import type { Tx } from "@tandem/db/client";
-import { type MessageRow, messages } from "@tandem/db/schema";
-import type { MessagePart } from "@tandem/shared";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { type MessageRow, messages, projects } from "@tandem/db/schema";
+import { type MessagePart, sameJson } from "@tandem/shared";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
 import { messageRows, rowsOf } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
-import { isForeignKeyViolation } from "./http/database-error.ts";
 import { toMessage } from "./rows.ts";
-import { sameJson } from "./same-json.ts";
 
 /** A message a client sends (POST /api/messages, or the user's turn of POST /api/chat). */
 export interface NewMessage {
@@ -17,11 +15,25 @@ export interface NewMessage {
   content: string;
   parts: MessagePart[];
   /**
-   * The message it follows on its branch (null: a first message). Undefined for a client
-   * that names none: it follows the project's newest message, as in a chat with no versions.
+   * Where the client last saw the branch end (null: before the first message). A plain
+   * send goes after the newest message of the branch that continues from there; left
+   * out, after the project's newest message. See `placeSend`.
    */
   parentId?: string | null | undefined;
+  /** The user message this one is a new version of (an edit): it goes beside it, with its parent. */
+  edits?: string | undefined;
 }
+
+/** The names of the body's fields, for the 400's `details` paths. */
+export interface MessageFields {
+  parentId: string;
+  edits: string;
+}
+
+const bodyFields: MessageFields = { parentId: "parentId", edits: "edits" };
+
+const invalid = (path: string, message: string) =>
+  new ApiError("invalid_input", "The request body is not valid", { details: [{ path, message }] });
 
 /**
  * 400 unless `parentId` is a message of the project: a branch never crosses projects,
@@ -41,28 +53,7 @@ export async function requireParent(
     parent?.projectId === projectId
       ? `is not a ${role} message: only a user message can be answered`
       : "is not a message of this project";
-  throw new ApiError("invalid_input", "The request body is not valid", {
-    details: [{ path: field, message: why }],
-  });
-}
-
-/**
- * Stores a client's message, idempotently on its client-made id: `created` when it is
- * new; the stored row when the same message was stored before (a retry of the same
- * send); 409 duplicate_id when the id holds a different message (bare, without the
- * stored row, when it is in a project `userId` may not see); 404 when the project does
- * not exist. One statement when it is new: the project's foreign key is the check. The
- * caller has checked that `userId` is a member of `message.projectId`.
- */
-/**
- * What a message after `parent` follows. A user message written after another user
- * message (sent before that one was answered: typed quickly, or queued offline) follows
- * that message's answer once there is one, its first, so the branch reads question, answer,
- * question, and a retry lands on the same parent.
- */
-async function followAnswer(tx: Tx, parent: MessageRow): Promise<string> {
-  if (parent.role !== "user") return parent.id;
-  return (await firstAnswer(tx, parent.id))?.id ?? parent.id;
+  throw invalid(field, why);
 }
 
 /** A user message's first reply (its first version), if it has one. */
@@ -76,34 +67,123 @@ export async function firstAnswer(tx: Tx, userMessageId: string): Promise<Messag
   return answer;
 }
 
+/**
+ * Serialises the writes that change one project's message tree: every send takes it
+ * before it reads where to go, so two sends at once land one after the other, never as
+ * versions of one turn; a delete takes it too, so the message a send goes after cannot
+ * vanish between the read and the insert. A row lock on the project, FOR NO KEY UPDATE: it does not hold
+ * up the foreign-key checks of other inserts (FOR KEY SHARE), nor any other project.
+ * Waiting for it must be its own statement: a statement's snapshot is taken when it
+ * starts, so a read in the same statement would miss what the holder committed.
+ * 404 when the project is gone.
+ */
+export async function lockTree(tx: Tx, projectId: string): Promise<void> {
+  const locked = await tx.execute(
+    sql`select 1 from ${projects} p where p.id = ${projectId} for no key update`,
+  );
+  if (rowsOf(locked).length === 0) throw notFound("Project", projectId);
+}
+
+/**
+ * Where a plain send goes, under the project's tree lock: after `parentId` if nothing
+ * follows it yet; otherwise after the newest message of the branch that continues from
+ * it (its newest child, that one's newest child, … to the end), which is what a chat with
+ * no versions reads as "after". So a send that named a parent others have answered or
+ * gone on from since (sent at the same moment, or queued offline) goes at the end, and
+ * only an edit (`edits`) ever makes a version. `null` starts from the newest first
+ * message. Answers the parent to store (null: the project has no message yet). 400 when
+ * `parentId` is not a message of the project.
+ */
+async function placeSend(
+  tx: Tx,
+  projectId: string,
+  parentId: string | null,
+  field: string,
+): Promise<string | null> {
+  const start =
+    parentId === null
+      ? sql`select m.id, m.project_id from ${messages} m where m.project_id = ${projectId} and m.parent_id is null order by m.created_at desc, m.id desc limit 1`
+      : sql`select m.id, m.project_id from ${messages} m where m.id = ${parentId}`;
+  const walked = await tx.execute(sql`
+    with recursive walk as (
+      select s.id, s.project_id, 0 as depth from (${start}) s
+      union all
+      select c.id, c.project_id, w.depth + 1 from walk w cross join lateral (
+        select m.id, m.project_id from ${messages} m where m.parent_id = w.id
+        order by m.created_at desc, m.id desc limit 1
+      ) c
+    )
+    select id, project_id, depth from walk where depth = 0 or depth = (select max(depth) from walk)
+    order by depth`);
+  const rows = rowsOf<{ id: string; project_id: string }>(walked);
+  if (parentId !== null && rows[0]?.project_id !== projectId) {
+    throw invalid(field, "is not a message of this project");
+  }
+  return rows.at(-1)?.id ?? null;
+}
+
+/**
+ * The user message an edit makes a new version of, and so the parent the new version
+ * takes. 400 when it is not a user message of the project, or when `parentId` is given
+ * as anything but that message's own parent.
+ */
+async function editedMessage(
+  tx: Tx,
+  message: NewMessage,
+  edits: string,
+  fields: MessageFields,
+): Promise<MessageRow> {
+  const edited = await requireParent(tx, message.projectId, edits, fields.edits);
+  if (edited.role !== "user") {
+    throw invalid(fields.edits, "is not a user message: only a user message can be edited");
+  }
+  if (message.parentId !== undefined && message.parentId !== edited.parentId) {
+    throw invalid(
+      fields.parentId,
+      `must be the edited message's parent (${edited.parentId ?? "null"}), or left out: an edit goes beside the message it edits`,
+    );
+  }
+  return edited;
+}
+
+/**
+ * Stores a client's message, idempotently on its client-made id: `created` when it is
+ * new; the stored row when the same message was stored before (a retry of the same
+ * send, wherever it was placed); 409 duplicate_id when the id holds a different message
+ * (bare, without the stored row, when it is in a project `userId` may not see); 404 when
+ * the project does not exist. The caller has checked that `userId` is a member of
+ * `message.projectId`.
+ *
+ * A new message is placed under the project's tree lock (`lockTree`): an edit beside the
+ * message it edits, a plain send at the end of the branch it named (`placeSend`), one
+ * naming nothing after the project's newest message. Its time is after its parent's,
+ * even when the parent committed after this transaction began.
+ */
 export async function insertMessage(
   tx: Tx,
   message: NewMessage,
   userId: string,
-  parentField = "parentId",
+  fields: MessageFields = bodyFields,
 ): Promise<{ created: boolean; row: MessageRow }> {
-  if (message.parentId) {
-    const parent = await requireParent(tx, message.projectId, message.parentId, parentField);
-    message = { ...message, parentId: await followAnswer(tx, parent) };
+  await lockTree(tx, message.projectId);
+  const edited =
+    message.edits === undefined ? undefined : await editedMessage(tx, message, message.edits, fields);
+  let parent: SQL;
+  if (edited) parent = sql`select m.id, m.created_at from ${messages} m where m.id = ${edited.parentId}`;
+  else if (message.parentId === undefined) {
+    parent = sql`select m.id, m.created_at from ${messages} m where m.project_id = ${message.projectId} order by m.created_at desc, m.id desc limit 1`;
+  } else {
+    const placed = await placeSend(tx, message.projectId, message.parentId, fields.parentId);
+    parent = sql`select m.id, m.created_at from ${messages} m where m.id = ${placed}`;
   }
-  let created: MessageRow | undefined;
-  try {
-    // What `tx.insert(messages).values(message).onConflictDoNothing().returning()` sends,
-    // written out: that builder was the largest part of a POST's own CPU time.
-    const parent =
-      message.parentId === undefined
-        ? sql`(select m.id from ${messages} m where m.project_id = ${message.projectId} order by m.created_at desc, m.id desc limit 1)`
-        : sql`${message.parentId}::uuid`;
-    const inserted = await tx.execute(
-      sql`insert into ${messages} ("id", "project_id", "parent_id", "role", "content", "parts") values (${message.id}, ${message.projectId}, ${parent}, ${message.role}, ${message.content}, ${JSON.stringify(message.parts)}) on conflict ("id") do nothing returning ${messageRows.columnList}`,
-    );
-    const [raw] = rowsOf<Record<string, unknown>>(inserted);
-    created = raw && messageRows.fromDriver(raw);
-  } catch (error) {
-    if (isForeignKeyViolation(error)) throw notFound("Project", message.projectId);
-    throw error;
-  }
-  if (created) return { created: true, row: created };
+  // Written out rather than built with `tx.insert(messages)`: that builder was the largest
+  // part of a POST's own CPU time. `greatest` skips the null of no parent.
+  const at = sql`greatest(clock_timestamp(), (select created_at from parent) + interval '1 microsecond')`;
+  const inserted = await tx.execute(
+    sql`with parent as (${parent}) insert into ${messages} ("id", "project_id", "parent_id", "role", "content", "parts", "created_at", "updated_at") values (${message.id}, ${message.projectId}, (select id from parent), ${message.role}, ${message.content}, ${JSON.stringify(message.parts)}, ${at}, ${at}) on conflict ("id") do nothing returning ${messageRows.columnList}`,
+  );
+  const [raw] = rowsOf<Record<string, unknown>>(inserted);
+  if (raw) return { created: true, row: messageRows.fromDriver(raw) };
 
   const [stored] = await tx.select().from(messages).where(eq(messages.id, message.id));
   const visible =
@@ -113,14 +193,37 @@ export async function insertMessage(
     throw new ApiError("duplicate_id", `The id ${message.id} is taken: send the message with a new id`);
   }
   const same =
-    stored &&
     stored.projectId === message.projectId &&
     stored.role === message.role &&
-    (message.parentId === undefined || stored.parentId === message.parentId) &&
     stored.content === message.content &&
-    sameJson(stored.parts, message.parts);
+    sameJson(stored.parts, message.parts) &&
+    (await placedAsAsked(tx, stored, message, edited));
   if (same) return { created: false, row: stored };
   throw new ApiError("duplicate_id", `A different message with id ${message.id} already exists`, {
-    current: stored && toMessage(stored),
+    current: toMessage(stored),
   });
+}
+
+/**
+ * Whether the stored message is where this send would have put it, so that the send is
+ * a retry of it: an edit beside the same message; a plain send anywhere below the parent
+ * it names (others may have gone on from there before it first arrived).
+ */
+async function placedAsAsked(
+  tx: Tx,
+  stored: MessageRow,
+  message: NewMessage,
+  edited: MessageRow | undefined,
+): Promise<boolean> {
+  if (edited) return stored.parentId === edited.parentId;
+  if (message.parentId === undefined || message.parentId === null) return true;
+  if (stored.parentId === message.parentId) return true;
+  const found = await tx.execute(sql`
+    with recursive up as (
+      select m.id, m.parent_id from ${messages} m where m.id = ${stored.parentId}
+      union all
+      select m.id, m.parent_id from ${messages} m join up on m.id = up.parent_id
+    )
+    select 1 from up where id = ${message.parentId} limit 1`);
+  return rowsOf(found).length > 0;
 }

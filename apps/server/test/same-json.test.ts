@@ -1,5 +1,5 @@
+import { sameJson } from "@tandem/shared";
 import { describe, expect, test } from "vitest";
-import { sameJson } from "../src/same-json.ts";
 
 describe("sameJson", () => {
   test.each([

@@ -26,10 +26,19 @@ async function messagesOf(server: TestServer, projectId: string): Promise<Messag
   return messageListSchema.parse(answer.body);
 }
 
-/** Sends `content` after `parentId` and waits for its reply; answers [user message, reply]. */
-async function turn(server: TestServer, projectId: string, content: string, parentId: string | null) {
+/**
+ * Sends `content` after `parentId` (or, given `{ edits }`, as a new version of that
+ * message) and waits for its reply; answers [user message, reply].
+ */
+async function turn(
+  server: TestServer,
+  projectId: string,
+  content: string,
+  where: string | null | { edits: string },
+) {
   const id = randomUUID();
-  await chat(server, { projectId, message: { id, parentId, content } });
+  const placement = typeof where === "object" && where !== null ? where : { parentId: where };
+  await chat(server, { projectId, message: { id, ...placement, content } });
   const rows = await messagesOf(server, projectId);
   const user = rows.find((row) => row.id === id);
   const reply = rows.find((row) => row.parentId === id && row.role === "assistant");
@@ -60,11 +69,12 @@ describe.each(backends)("versions on %s", (kind) => {
   });
 
   test("a message sent after an unanswered one follows its answer, once there is one", async () => {
-    const project = await createProject(server);
-    const unanswered = await createMessage(server, project.id, { parentId: null });
-    const next = await createMessage(server, project.id, { parentId: unanswered.id });
+    const quiet = await createProject(server);
+    const unanswered = await createMessage(server, quiet.id, { parentId: null });
+    const next = await createMessage(server, quiet.id, { parentId: unanswered.id });
     expect(next.parentId).toBe(unanswered.id);
 
+    const project = await createProject(server);
     const [question, answer] = await turn(server, project.id, says("Answered"), null);
     const after = says("After");
     const [late] = await turn(server, project.id, after, question.id);
@@ -118,14 +128,14 @@ describe.each(backends)("versions on %s", (kind) => {
     expect(expectError(taken, 409, "duplicate_id").current).toMatchObject({ id: user.id });
   });
 
-  test("edit sends a new message beside the edited one; each reply is asked its own branch only", async () => {
+  test("an edit (edits) goes beside the edited message; each reply is asked its own branch only", async () => {
     const project = await createProject(server);
     const [a, aReply] = await turn(server, project.id, says("A"), null);
     const b = says("B");
     const [bUser, bReply] = await turn(server, project.id, b, aReply.id);
     const edited = says("B, said better");
 
-    const [bEdited, bEditedReply] = await turn(server, project.id, edited, bUser.parentId);
+    const [bEdited, bEditedReply] = await turn(server, project.id, edited, { edits: bUser.id });
     expect(bEdited.parentId).toBe(aReply.id);
     expect(bEditedReply.parentId).toBe(bEdited.id);
     expect(model.promptFor(edited).slice(1)).toEqual([
@@ -149,11 +159,25 @@ describe.each(backends)("versions on %s", (kind) => {
     ]);
   });
 
+  test("an edit naming the edited message's own parent is the same edit", async () => {
+    const project = await createProject(server);
+    const [, aReply] = await turn(server, project.id, says("A"), null);
+    const [b] = await turn(server, project.id, says("B"), aReply.id);
+    // As a plain send, a parent already followed would send it to the end of the branch.
+    const edited = says("B, edited");
+    const id = randomUUID();
+    await chat(server, {
+      projectId: project.id,
+      message: { id, edits: b.id, parentId: aReply.id, content: edited },
+    });
+    expect(await storedMessage(server, id)).toMatchObject({ parentId: aReply.id, content: edited });
+  });
+
   test("editing the first message starts a second root: its reply is asked that message alone", async () => {
     const project = await createProject(server);
-    await turn(server, project.id, says("Original"), null);
+    const [original] = await turn(server, project.id, says("Original"), null);
     const edited = says("Original, edited");
-    const [root] = await turn(server, project.id, edited, null);
+    const [root] = await turn(server, project.id, edited, { edits: original.id });
     expect(root.parentId).toBeNull();
     expect(model.promptFor(edited).slice(1)).toEqual([["user", edited]]);
   });
@@ -162,7 +186,7 @@ describe.each(backends)("versions on %s", (kind) => {
     const project = await createProject(server);
     const question = says("Retry me");
     const [user, reply] = await turn(server, project.id, question, null);
-    await turn(server, project.id, says("Another branch"), null);
+    await turn(server, project.id, says("Another branch"), { edits: user.id });
     const response = await server.app.request(`/api/chat/${reply.id}/retry`, {
       method: "POST",
       headers: { origin: "http://localhost" },
@@ -193,6 +217,42 @@ describe.each(backends)("versions on %s", (kind) => {
       });
       expectInvalid(posted, ["parentId"]);
       expect(await projectMessages(server, project.id)).toEqual([]);
+    });
+
+    test("an edit of no message, another project's, a reply or itself, or naming another parent", async () => {
+      const project = await createProject(server);
+      const [first, firstReply] = await turn(server, project.id, says("First"), null);
+      const [second] = await turn(server, project.id, says("Second"), firstReply.id);
+      const elsewhere = await createMessage(server, (await createProject(server)).id);
+      const before = await messagesOf(server, project.id);
+      const id = randomUUID();
+      const bad: Array<
+        [placement: { edits: string; parentId?: string | null }, field: string, says: RegExp]
+      > = [
+        [{ edits: randomUUID() }, "edits", /not a message of this project/],
+        [{ edits: elsewhere.id }, "edits", /not a message of this project/],
+        [{ edits: firstReply.id }, "edits", /not a user message/],
+        [{ edits: id }, "edits", /another message than/],
+        [{ edits: second.id, parentId: first.id }, "parentId", /edited message's parent/],
+        [{ edits: second.id, parentId: null }, "parentId", /edited message's parent/],
+        [{ edits: first.id, parentId: firstReply.id }, "parentId", /edited message's parent/],
+      ];
+      for (const [placement, field, why] of bad) {
+        const answer = await call(server, "POST", "/api/chat", {
+          projectId: project.id,
+          message: { id, ...placement, content: "Edited" },
+        });
+        expect(expectInvalid(answer, [`message.${field}`]).details?.[0]?.message).toMatch(why);
+        const posted = await call(server, "POST", "/api/messages", {
+          id,
+          projectId: project.id,
+          ...placement,
+          content: "Edited",
+        });
+        expect(expectInvalid(posted, [field]).details?.[0]?.message).toMatch(why);
+      }
+      expect(await messagesOf(server, project.id)).toEqual(before);
+      expect(model.callsFor("Edited")).toBe(0);
     });
 
     test("a regenerate whose parent is a reply, no message, or another project's", async () => {

@@ -63,7 +63,66 @@ describe("branchOf", () => {
     const q1 = message("q1", null);
     const q2 = message("q2", "q1");
     const a1 = message("a1", "q1", "assistant");
-    expect(ids(branchOf([q1, q2, a1], "q2").messages)).toEqual(["q1", "a1", "q2"]);
+    expect(ids(branchOf([q1, q2, a1], "q2", { unsent: new Set(["q2"]) }).messages)).toEqual([
+      "q1",
+      "a1",
+      "q2",
+    ]);
+  });
+
+  describe("plain sends the server has not placed yet", () => {
+    // Someone else's turn (o, its reply ro) arrived after mine (m) was sent after r1.
+    const s1 = message("s1", null);
+    const sr1 = message("sr1", "s1", "assistant");
+    const m = message("m", "sr1");
+    const o = message("o", "sr1");
+    const ro = message("ro", "o", "assistant");
+
+    test("show at the end of the branch that goes on from the parent they name, not as versions", () => {
+      const branch = branchOf([s1, sr1, m, o, ro], "m", { unsent: new Set(["m"]) });
+      expect(ids(branch.messages)).toEqual(["s1", "sr1", "o", "ro", "m"]);
+      expect(branch.versions.size).toBe(0);
+      expect(branch.messages.at(-1)).toEqual({ ...m, parentId: "ro" });
+      // Placed by the server, it is stored with that parent: the same branch.
+      expect(ids(branchOf([s1, sr1, { ...m, parentId: "ro" }, o, ro], "m").messages)).toEqual(
+        ids(branch.messages),
+      );
+    });
+
+    test("go in the order they were made, each after the one before", () => {
+      const m2 = message("m2", "m");
+      const late = message("late", "sr1");
+      const branch = branchOf([s1, sr1, m, m2, late], "m2", { unsent: new Set(["m", "m2"]) });
+      expect(ids(branch.messages)).toEqual(["s1", "sr1", "late", "m", "m2"]);
+      expect(branch.versions.size).toBe(0);
+    });
+
+    test("a first message sent while someone else's first arrived goes after theirs", () => {
+      const mine = message("mine", null);
+      const theirs = message("theirs", null);
+      const branch = branchOf([mine, theirs], "mine", { unsent: new Set(["mine"]) });
+      expect(ids(branch.messages)).toEqual(["theirs", "mine"]);
+      expect(branch.versions.size).toBe(0);
+    });
+
+    test("a failed one shows at the end, and nothing unsent is placed after it", () => {
+      const failed = message("failed", "sr1");
+      const next = message("next", "sr1");
+      const branch = branchOf([s1, sr1, o, ro, failed, next], "failed", {
+        unsent: new Set(["next"]),
+        failed: new Set(["failed"]),
+      });
+      expect(ids(branch.messages)).toEqual(["s1", "sr1", "o", "ro", "next", "failed"]);
+      expect(branch.versions.size).toBe(0);
+    });
+
+    test("an edit is a version at once; a send after a parent not loaded stays where it names", () => {
+      const edit = message("edit", "sr1");
+      const branch = branchOf([s1, sr1, o, ro, edit], "edit", { unsent: new Set() });
+      expect(branch.versions.get("edit")).toEqual({ index: 2, count: 2, previous: "o", next: undefined });
+      const far = message("far", "not-loaded");
+      expect(branchOf([far], "far", { unsent: new Set(["far"]) }).messages).toEqual([far]);
+    });
   });
 
   test("no messages, no branch", () => {

@@ -2,6 +2,7 @@ import type { Message, Project } from "@tandem/shared";
 import { describe, expect, test } from "vitest";
 import {
   inOrder,
+  isPlainSend,
   isRefusal,
   laneOf,
   nextBackoff,
@@ -125,6 +126,18 @@ describe("order", () => {
       { seq: 4, write: { kind: "sendMessage", message: message("m3", "b") } },
     ] satisfies Array<{ seq: number; write: OutboxWrite }>;
     expect(nextPerLane(stored).map((entry) => entry.seq)).toEqual([1, 2]);
+  });
+});
+
+describe("which sends the server places", () => {
+  test("a plain send is placed by the server; an edit and a regenerate go where they say", () => {
+    const sent = message("m", "a");
+    expect(isPlainSend({ kind: "sendMessage", message: sent })).toBe(true);
+    expect(isPlainSend({ kind: "sendMessage", message: sent, edits: "e" })).toBe(false);
+    expect(isPlainSend({ kind: "sendMessage", message: { ...sent, role: "assistant", parentId: "u" } })).toBe(
+      false,
+    );
+    expect(isPlainSend({ kind: "createProject", project: project("a") })).toBe(false);
   });
 });
 

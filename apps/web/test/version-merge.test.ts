@@ -14,9 +14,16 @@ describe("the version merge", () => {
     expect(takesOver(undefined, row(1), false)).toBe(true);
   });
 
-  test("the same version goes in only when it confirms this browser's own write", () => {
+  test("the same version again goes in only when it confirms this browser's own write", () => {
     expect(takesOver(row(3), row(3), false)).toBe(false);
     expect(takesOver(row(3), row(3), true)).toBe(true);
+  });
+
+  test("the same version that differs is the server's copy of a row made here: it goes in", () => {
+    const made = { id: "m", version: 1, parentId: "a", createdAt: "2026-11-30T09:00:00.000Z" };
+    const stored = { ...made, parentId: "b", createdAt: "2026-11-30T09:00:01.000Z" };
+    expect(takesOver(made, stored, false)).toBe(true);
+    expect(takesOver(stored, { ...stored }, false)).toBe(false);
   });
 
   test("applied in any order, the newest version wins", () => {

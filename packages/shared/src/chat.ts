@@ -1,6 +1,12 @@
 import { z } from "zod/mini";
 import { idSchema } from "./ids.ts";
-import { type Message, messageContentSchema, messagePartSchema } from "./messages.ts";
+import {
+  type Message,
+  messageContentSchema,
+  messagePartSchema,
+  messagePlacement,
+  notItsOwnEdit,
+} from "./messages.ts";
 
 /** The text of a message's text parts, joined: what a message "says" when sent as parts. */
 export function textOfParts(parts: ReadonlyArray<{ type: string; text?: unknown }>): string {
@@ -12,10 +18,9 @@ export function textOfParts(parts: ReadonlyArray<{ type: string; text?: unknown 
 
 /**
  * `POST /api/chat`, one of:
- * - `message`: store the user's message (idempotent on its id) after `parentId` on its
- *   branch, and start the assistant's reply. Sending and editing are both this: an edit
- *   is a new message with the edited one's parent. The message is given as `content`, as
- *   AI SDK `parts`, or both.
+ * - `message`: store the user's message (idempotent on its id), placed as `messagePlacement`
+ *   says (a plain send, or an edit with `edits`), and start the assistant's reply.
+ *   The message is given as `content`, as AI SDK `parts`, or both.
  * - `regenerate`: another reply to the user message `parentId`, as a new version beside
  *   the ones it has; `id` is the new reply's (made by the client, so a retry is safe).
  */
@@ -26,8 +31,7 @@ export const chatRequestSchema = z
       z
         .strictObject({
           id: idSchema,
-          /** The message it follows on its branch (null: the first); left out, the project's newest. */
-          parentId: z.optional(z.nullable(idSchema)),
+          ...messagePlacement,
           content: z.optional(messageContentSchema),
           parts: z.optional(z.array(messagePartSchema)),
         })
@@ -36,6 +40,7 @@ export const chatRequestSchema = z
             (message) => message.content !== undefined || textOfParts(message.parts ?? []).trim() !== "",
             { error: "give content, or parts with some text" },
           ),
+          notItsOwnEdit,
         ),
     ),
     regenerate: z.optional(z.strictObject({ id: idSchema, parentId: idSchema })),

@@ -8,4 +8,5 @@ export * from "./messages.ts";
 export * from "./project-file.ts";
 export * from "./projects.ts";
 export * from "./running-processes.ts";
+export * from "./same-json.ts";
 export * from "./search.ts";

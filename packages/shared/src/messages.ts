@@ -46,18 +46,48 @@ export type Message = z.infer<typeof messageSchema>;
 export const messageListSchema = z.array(messageSchema);
 
 /**
+ * Where a new user message goes in the project's message tree (`POST /api/chat`'s
+ * `message`, and `POST /api/messages`):
+ * - a plain send names `parentId`, the last message of the branch the client shows (null:
+ *   it showed none). The server puts it after that message if nothing follows it yet;
+ *   otherwise after the newest message of the branch that goes on from it (its newest
+ *   reply or follow-up, down to the end), never beside what is there: two people sending
+ *   at the same moment, or a send queued offline while others went on, land one after
+ *   the other. `parentId` left out: after the project's newest message.
+ * - an edit names `edits`, the user message it is a new version of: it goes beside that
+ *   message (the same parent), and the chat shows the two as versions. Only an edit
+ *   makes a version. `parentId` is then best left out; given, it must be the edited
+ *   message's own parent (anything else is 400 at `parentId`). `edits` must be a user
+ *   message of the project, other than the message itself (400 at `edits`).
+ */
+export const messagePlacement = {
+  /** Where the client's branch ended (null: before the first message); left out, the project's newest. */
+  parentId: z.optional(z.nullable(idSchema)),
+  /** The user message this one is a new version of (an edit). */
+  edits: z.optional(idSchema),
+};
+
+/** An edit is a new message: it cannot name itself. */
+export const notItsOwnEdit = z.refine<{ id: string; edits?: string | undefined }>(
+  (message) => message.edits === undefined || message.edits !== message.id,
+  { error: "must name another message than this one's id", path: ["edits"] },
+);
+
+/**
  * Clients post only their own turns: assistant messages are written by the server's
  * generation, and a `system` message would let any member steer the model for everyone.
+ * The message is placed as `messagePlacement` says; no reply is started.
  */
-export const createMessageBodySchema = z.strictObject({
-  id: idSchema,
-  projectId: idSchema,
-  /** The message it follows (null: the first); left out, the project's newest message. */
-  parentId: z.optional(z.nullable(idSchema)),
-  role: z._default(z.enum(["user"], { error: 'must be "user"' }), "user"),
-  content: messageContentSchema,
-  parts: z.optional(z.array(messagePartSchema)),
-});
+export const createMessageBodySchema = z
+  .strictObject({
+    id: idSchema,
+    projectId: idSchema,
+    ...messagePlacement,
+    role: z._default(z.enum(["user"], { error: 'must be "user"' }), "user"),
+    content: messageContentSchema,
+    parts: z.optional(z.array(messagePartSchema)),
+  })
+  .check(notItsOwnEdit);
 export type CreateMessageBody = z.input<typeof createMessageBodySchema>;
 
 export const updateMessageBodySchema = z.strictObject({

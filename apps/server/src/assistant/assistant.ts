@@ -147,6 +147,7 @@ export class Assistant {
           projectId: request.projectId,
           messageId: message.id,
           parentId: message.parentId,
+          edits: message.edits,
           content,
           parts: message.parts ?? textParts(content),
         },

@@ -47,8 +47,10 @@ export interface NewGeneration {
 }
 
 export interface ChatTurn {
-  /** What the user's message follows (see NewMessage.parentId). */
+  /** Where the user's message goes (see NewMessage.parentId). */
   parentId?: string | null | undefined;
+  /** The user message it is a new version of (see NewMessage.edits). */
+  edits?: string | undefined;
   content: string;
   parts: MessagePart[];
   projectId: string;
@@ -100,12 +102,13 @@ export function beginChat(
         id: turn.messageId,
         projectId: turn.projectId,
         parentId: turn.parentId,
+        edits: turn.edits,
         role: "user",
         content: turn.content,
         parts: turn.parts,
       },
       requester.userId,
-      "message.parentId",
+      { parentId: "message.parentId", edits: "message.edits" },
     );
     const changes: Change[] = created ? messageChanges("upsert", [user]) : [];
     if (!created) {

@@ -13,12 +13,13 @@ import {
   type Member,
   type MemberChange,
   type Message,
+  sameJson,
   textParts,
 } from "@tandem/shared";
 import { lt, lte, max, sql } from "drizzle-orm";
 import { rowsOf, tableRows } from "../driver-rows.ts";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
-import { sameJson } from "../same-json.ts";
+
 import { changeFrame } from "./frames.ts";
 
 /** The channel writers NOTIFY (payload: the last position appended) and each instance LISTENs on. */

@@ -24,9 +24,6 @@ function pgError(err: unknown): PgError | undefined {
   return undefined;
 }
 
-/** A row referred to (a message's project) does not exist: the insert's foreign key failed. */
-export const isForeignKeyViolation = (err: unknown) => pgError(err)?.code === "23503";
-
 /**
  * Database errors a client's request can cause, as the client's error: rows raced into
  * (a project deleted while a message is posted to it), and values the contract lets

@@ -19,7 +19,7 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
-import { insertMessage } from "../insert-message.ts";
+import { insertMessage, lockTree } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
 
 const idParam = z.object({ id: idSchema });
@@ -140,7 +140,10 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
       return writeWithFeed(db, feed, async (tx, append) => {
-        await c.var.access.message(tx, id, { forUpdate: true });
+        // The project's tree lock before any row lock, as a send takes them: a send then
+        // never goes after a message this deletes (nor waits for it while holding the lock).
+        const found = await c.var.access.message(tx, id);
+        await lockTree(tx, found.projectId);
         // The versions and replies below it go with it (they follow it), and the replies'
         // running processes: each deleted by name, so the feed tells of every one.
         const subtree = sql`(with recursive below as (select ${id}::uuid as id union all select m.id from ${messages} m join below b on m.parent_id = b.id) select id from below)`;

@@ -15,6 +15,8 @@ export interface FailedWrite {
   projectId: string;
   /** The row as the user made it (for an update: with their changes applied). */
   row: Record<string, unknown>;
+  /** A message that was an edit: the user message it is a new version of (sent again as one). */
+  edits?: string;
   error: string;
   /** The server refused it (4xx): the same request would be refused again. */
   refused: boolean;

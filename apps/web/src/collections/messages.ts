@@ -283,6 +283,7 @@ function createMessagesCollection(projectId: string) {
         handToOutbox(transaction.mutations, (mutation) => ({
           kind: "sendMessage",
           message: mutation.modified,
+          ...editsOf(mutation.metadata),
         })),
     }),
   );
@@ -294,6 +295,12 @@ function createMessagesCollection(projectId: string) {
 }
 
 export type MessagesCollection = ReturnType<typeof createMessagesCollection>;
+
+/** What an insert says it edits (`insert(row, { metadata: { edits } })`): an edit's outbox write carries it. */
+function editsOf(metadata: unknown): { edits?: string } {
+  const edits = (metadata as { edits?: unknown } | undefined)?.edits;
+  return typeof edits === "string" ? { edits } : {};
+}
 
 /** One collection per project, made when the project is first opened: no project loads another's chat. */
 const byProject = new Map<string, MessagesCollection>();

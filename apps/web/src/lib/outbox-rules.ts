@@ -12,7 +12,8 @@ export type OutboxWrite =
   /** `before`: the row as it was, to put back if the server refuses (absent in entries stored by older builds). */
   | { kind: "updateProject"; project: Project; baseVersion: number; before?: Project }
   | { kind: "deleteProject"; project: Project }
-  | { kind: "sendMessage"; message: Message };
+  /** `edits`: the user message this one is a new version of (absent: a plain send, or a regenerate). */
+  | { kind: "sendMessage"; message: Message; edits?: string };
 
 /** One write in the outbox: `seq` (its place in the durable order) once it is stored. */
 export interface OutboxEntry {
@@ -91,6 +92,13 @@ export function receiveNotice(
     case "retry-now":
       return { entries, effects: [{ type: "wake", now: true }] };
   }
+}
+
+/** A user message sent after the branch it names, not an edit: the server decides where it goes. */
+export function isPlainSend(
+  write: OutboxWrite,
+): write is Extract<OutboxWrite, { kind: "sendMessage" }> & { edits?: undefined } {
+  return write.kind === "sendMessage" && write.message.role === "user" && write.edits === undefined;
 }
 
 /** The row a write is about. */

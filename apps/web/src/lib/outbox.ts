@@ -4,6 +4,7 @@ import { newId } from "./ids.ts";
 import {
   type Delivered,
   inOrder,
+  isPlainSend,
   isRefusal,
   laneOf,
   type Notice,
@@ -79,6 +80,15 @@ export const outboxState = {
   /** Whether a write to this row waits for the server. */
   pending(id: string): boolean {
     for (const entry of entries.values()) if (rowIdOf(entry.write) === id) return true;
+    return false;
+  },
+  /**
+   * Whether this row is a message sent as a plain send (not an edit, not a regenerate)
+   * that waits for the server: the server decides where it goes (see branchOf).
+   */
+  plainSend(id: string): boolean {
+    for (const entry of entries.values())
+      if (isPlainSend(entry.write) && entry.write.message.id === id) return true;
     return false;
   },
   /** The last failed attempt at sending this row's write, while it waits to be sent again. */

@@ -79,9 +79,16 @@ function rollBack(write: OutboxWrite, error: string, status: number, current: un
   const reason = new ApiRequestError(status, "refused", error);
   switch (write.kind) {
     case "sendMessage": {
-      const { message } = write;
+      const { message, edits } = write;
       recordFailedWrite(
-        { entity: "message", op: "insert", id: message.id, projectId: message.projectId, row: message },
+        {
+          entity: "message",
+          op: "insert",
+          id: message.id,
+          projectId: message.projectId,
+          row: message,
+          ...(edits === undefined ? {} : { edits }),
+        },
         reason,
       );
       syncMessageDeleted(message.projectId, message.id);
@@ -137,7 +144,10 @@ async function deliver(write: OutboxWrite): Promise<Delivered> {
       }
       return { entity: "project", deleted: write.project.id };
     case "sendMessage":
-      return { entity: "message", row: (await sendChatMessage(write.message)) satisfies Message };
+      return {
+        entity: "message",
+        row: (await sendChatMessage(write.message, write.edits)) satisfies Message,
+      };
   }
 }
 

@@ -155,21 +155,22 @@ async function repliesEnded(projectId: string): Promise<void> {
 /**
  * Starts a reply through `POST /api/chat`: to a user message (which it stores first), or,
  * for an assistant message made here, another reply to its parent (regenerate, with that
- * id). Answers the stored message (the stream's first rows); the reply goes on streaming
- * in the background. Throws if the server refuses.
+ * id). A user message is a plain send after its `parentId`, or, with `edits`, a new
+ * version of that message: then the server takes the parent from it (the edited
+ * message's own, which the server may have placed elsewhere than this browser showed).
+ * Answers the stored message (the stream's first rows); the reply goes on streaming in
+ * the background. Throws if the server refuses.
  */
-export async function sendChatMessage(message: Message): Promise<Message> {
+export async function sendChatMessage(message: Message, edits?: string): Promise<Message> {
   await repliesEnded(message.projectId);
   const { projectId, parentId } = message;
+  const { id, content, parts } = message;
   const response = await openStream(() =>
     api.chat.$post({
       json:
         message.role === "assistant" && parentId !== null
-          ? { projectId, regenerate: { id: message.id, parentId } }
-          : {
-              projectId,
-              message: { id: message.id, parentId, content: message.content, parts: message.parts },
-            },
+          ? { projectId, regenerate: { id, parentId } }
+          : { projectId, message: edits ? { id, edits, content, parts } : { id, parentId, content, parts } },
     }),
   );
   if (!response?.body) throw new ApiRequestError(0, "network", "The reply's stream did not open");

@@ -74,8 +74,22 @@ export function Chat({ projectId }: { projectId: string }) {
   const failed = new Map(
     failedSends.data.map((write) => [write.id, { row: write.row as Message, write }] as const),
   );
-  const loaded = messages.data.filter((message) => !failed.has(message.id));
-  const branch = branchOf([...loaded, ...[...failed.values()].map(({ row }) => row)], anchor);
+  // Each row as the collection holds it now: the paged live query can be a few renders
+  // behind a direct write that moves a row (a send stored with the server's parent and
+  // time) while the outbox already says it is sent, and the branch must not mix the two.
+  const loaded = messages.data
+    .filter((message) => !failed.has(message.id))
+    .map((message) => collection.get(message.id) ?? message);
+  // Plain sends the server has not placed yet show where it will put them (see branchOf).
+  const unplaced = {
+    unsent: new Set(loaded.filter((message) => outbox.plainSend(message.id)).map((message) => message.id)),
+    failed: new Set(
+      [...failed.values()]
+        .filter(({ row, write }) => row.role === "user" && !write.edits)
+        .map(({ row }) => row.id),
+    ),
+  };
+  const branch = branchOf([...loaded, ...[...failed.values()].map(({ row }) => row)], anchor, unplaced);
   const views = branch.messages.map((message): MessageView => {
     const failure = failed.get(message.id);
     if (failure) {

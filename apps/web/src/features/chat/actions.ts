@@ -7,12 +7,26 @@ import { chooseBranch } from "./useBranchAnchor.ts";
 /**
  * Sends a message after `parentId` (the last message of the branch on screen; null for
  * a first message): it shows in the chat at once, pending until the server has it, and
- * the branch on screen runs through it.
+ * the branch on screen runs through it. The server puts it after the newest message of
+ * the branch going on from `parentId` when others got there first (the chat shows it
+ * there meanwhile), so it never becomes a version of someone else's message.
  */
 export function sendMessage(projectId: string, content: string, parentId: string | null): string {
+  return insertUserMessage(projectId, content, parentId);
+}
+
+/**
+ * Edit: the new text is a new version of the message (beside it, the same parent), then
+ * its reply. The send names the message it edits (`edits`): only that makes a version.
+ */
+export function editMessage(message: Message, content: string): string {
+  return insertUserMessage(message.projectId, content, message.parentId, message.id);
+}
+
+function insertUserMessage(projectId: string, content: string, parentId: string | null, edits?: string) {
   const now = new Date().toISOString();
   const id = newId();
-  messagesCollection(projectId).insert({
+  const row: Message = {
     id,
     projectId,
     parentId,
@@ -24,14 +38,10 @@ export function sendMessage(projectId: string, content: string, parentId: string
     createdAt: now,
     updatedAt: now,
     version: 1,
-  });
+  };
+  messagesCollection(projectId).insert(row, edits === undefined ? undefined : { metadata: { edits } });
   chooseBranch(projectId, id);
   return id;
-}
-
-/** Edit: the new text is a new version of the message (beside it, the same parent), then its reply. */
-export function editMessage(message: Message, content: string): string {
-  return sendMessage(message.projectId, content, message.parentId);
 }
 
 /**
@@ -64,5 +74,6 @@ export function retryMessage(write: FailedWrite): void {
   forgetFailedWrite(write.key);
   const message = write.row as Message;
   const messages = messagesCollection(write.projectId);
-  if (!messages.has(message.id)) messages.insert(message);
+  const edits = write.edits === undefined ? undefined : { metadata: { edits: write.edits } };
+  if (!messages.has(message.id)) messages.insert(message, edits);
 }

@@ -20,6 +20,7 @@ export function useOutbox() {
   return {
     count: outboxState.count(),
     pending: outboxState.pending,
+    plainSend: outboxState.plainSend,
     failure: outboxState.failure,
     online: navigator.onLine,
   };
