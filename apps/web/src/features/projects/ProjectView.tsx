@@ -110,23 +110,16 @@ function ProjectHeader({
         <>
           <h1 id="project-title">{project.name}</h1>
           <div className="project-actions">
-            {me && (
-              <button type="button" onClick={() => setSharingOpen(true)}>
-                Share project
-              </button>
-            )}
-            <button type="button" onClick={() => setDialog("settings")}>
-              Project settings
-            </button>
-            <button type="button" onClick={() => setDialog("export")}>
-              Export project
-            </button>
-            <button type="button" onClick={() => setEditor("rename-project")}>
-              Rename project
-            </button>
-            <button type="button" className="danger-outline" onClick={() => setConfirmingDelete(true)}>
-              Delete project
-            </button>
+            {me && <Action icon="share" label="Share project" onClick={() => setSharingOpen(true)} />}
+            <Action icon="settings" label="Project settings" onClick={() => setDialog("settings")} />
+            <Action icon="export" label="Export project" onClick={() => setDialog("export")} />
+            <Action icon="rename" label="Rename project" onClick={() => setEditor("rename-project")} />
+            <Action
+              icon="delete"
+              label="Delete project"
+              className="danger-outline"
+              onClick={() => setConfirmingDelete(true)}
+            />
           </div>
         </>
       )}
@@ -173,5 +166,27 @@ function ProjectHeader({
         </OnDemand>
       )}
     </header>
+  );
+}
+
+/**
+ * One of the project's actions. Where its label would crowd out the project's name (a
+ * phone, a narrow window) it shows as an icon (styles.css); its name stays the label.
+ */
+function Action({
+  icon,
+  label,
+  className,
+  onClick,
+}: {
+  icon: string;
+  label: string;
+  className?: string;
+  onClick: () => void;
+}) {
+  return (
+    <button type="button" className={className} data-icon={icon} title={label} onClick={onClick}>
+      <span className="action-label">{label}</span>
+    </button>
   );
 }
