@@ -233,12 +233,17 @@ export function storedLocally(page: Page): Promise<string> {
   });
 }
 
+/** Waits until the service worker controls the page: it has every file of the app (precached). */
+export async function inServiceWorkersHands(page: Page) {
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+}
+
 /**
  * Waits until the service worker controls the page and the replica holds `texts` and has
  * settled (the same on two reads in a row; it is written in batches).
  */
 export async function readyForOffline(page: Page, ...texts: string[]) {
-  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+  await inServiceWorkersHands(page);
   let previous = "";
   await expect
     .poll(

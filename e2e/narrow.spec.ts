@@ -1,16 +1,39 @@
-import { expect, test, uniqueName } from "./fixtures.ts";
+import type { Locator, Page } from "@playwright/test";
+import { allowFor, expect, test, uniqueName } from "./fixtures.ts";
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+
+/**
+ * The project's actions, by the names they have at every width, sit on one row, on the
+ * line of the project's name (`heading`) and inside the screen.
+ */
+async function expectActionsOnOneRow(page: Page, heading: Locator) {
+  const names = ["Project settings", "Export project", "Rename project", "Delete project"];
+  const title = await heading.boundingBox();
+  if (!title) throw new Error("The project's name is not on screen");
+  const width = page.viewportSize()?.width ?? 0;
+  for (const name of names) {
+    const box = await page.getByRole("button", { name, exact: true }).boundingBox();
+    if (!box) throw new Error(`"${name}" is not on screen`);
+    expect(Math.abs(box.y + box.height / 2 - (title.y + title.height / 2)), name).toBeLessThan(
+      box.height / 2,
+    );
+    expect(box.x + box.width, name).toBeLessThanOrEqual(width);
+  }
+}
 
 test("below 640 px the project list is a drawer; the composer stays at the bottom; actions show without hover", async ({
   app,
   page,
   api,
 }, testInfo) => {
+  // A reply is part of it.
+  allowFor(15_000);
   const first = await api.createProject(uniqueName("Narrow one"));
   const second = await api.createProject(uniqueName("Narrow two"));
   await page.goto(`/projects/${first.id}`);
   await expect(app.heading(first.name)).toBeVisible();
+  await expectActionsOnOneRow(page, app.heading(first.name));
 
   // The list is out of the way until asked for.
   const drawerButton = page.getByRole("button", { name: "Projects", exact: true });
@@ -68,4 +91,7 @@ test("from 640 px up the project list stays beside the chat, with no Projects bu
   await page.goto(`/projects/${project.id}`);
   await expect(app.nav).toBeVisible();
   await expect(page.getByRole("button", { name: "Projects", exact: true })).toBeHidden();
+  // Beside the list the chat's column is narrow too: the project's name stays in view.
+  await expect(app.heading(project.name)).toBeVisible();
+  await expectActionsOnOneRow(page, app.heading(project.name));
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Page } from "@playwright/test";
-import { type Api, expect, storedLocally, test, uniqueName } from "./fixtures.ts";
+import { type Api, expect, inServiceWorkersHands, storedLocally, test, uniqueName } from "./fixtures.ts";
 
 /** A word no other test (or earlier run) uses: each test finds only its own rows. */
 const uniqueWord = () =>
@@ -129,30 +129,31 @@ test.describe("search", () => {
     await expect(app.heading(project.name)).toBeVisible();
   });
 
-  test("offline: the saved messages are searched, and the dialog says so", async ({
-    api,
-    app,
-    page,
-    context,
-  }) => {
-    const word = uniqueWord();
-    const project = await api.createProject(uniqueName("Saved here"));
-    const saved = await api.createMessage(project.id, `Notes on the releases ${word}`);
-    await app.open(project);
-    await expect(app.message(saved.content)).toBeVisible();
-    // In the replica (written in batches) before the network goes.
-    await expect.poll(async () => (await storedLocally(page)).includes(saved.content)).toBe(true);
+  test.describe("offline", () => {
+    // The dialog's code comes from the service worker's cache when there is no network.
+    test.use({ serviceWorkers: "allow" });
 
-    await context.setOffline(true);
-    await expect(app.connection).toHaveText("Offline");
-    await page.keyboard.press("ControlOrMeta+k");
-    const { dialog, box, options } = search(page);
-    await box.fill(`released ${word}`);
+    test("the saved messages are searched, and the dialog says so", async ({ api, app, page, context }) => {
+      const word = uniqueWord();
+      const project = await api.createProject(uniqueName("Saved here"));
+      const saved = await api.createMessage(project.id, `Notes on the releases ${word}`);
+      await app.open(project);
+      await expect(app.message(saved.content)).toBeVisible();
+      // In the replica (written in batches), and the service worker in charge, before the network goes.
+      await expect.poll(async () => (await storedLocally(page)).includes(saved.content)).toBe(true);
+      await inServiceWorkersHands(page);
 
-    await expect(dialog.getByText("only from saved messages")).toBeVisible();
-    await expect(options).toHaveCount(1);
-    await expect(options.first().locator("mark")).toHaveText(["releases", word]);
-    await box.press("Enter");
-    await expect(app.message(saved.content)).toHaveAttribute("data-highlighted", "true");
+      await context.setOffline(true);
+      await expect(app.connection).toHaveText("Offline");
+      await page.keyboard.press("ControlOrMeta+k");
+      const { dialog, box, options } = search(page);
+      await box.fill(`released ${word}`);
+
+      await expect(dialog.getByText("only from saved messages")).toBeVisible();
+      await expect(options).toHaveCount(1);
+      await expect(options.first().locator("mark")).toHaveText(["releases", word]);
+      await box.press("Enter");
+      await expect(app.message(saved.content)).toHaveAttribute("data-highlighted", "true");
+    });
   });
 });

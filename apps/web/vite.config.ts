@@ -23,8 +23,8 @@ export default defineConfig({
         icons: [{ src: "/favicon.svg", sizes: "any", type: "image/svg+xml" }],
       },
       workbox: {
-        // The shell and the markdown renderer (assets/*, not its subfolders); the ~700 code
-        // grammars and themes are cached as they are first used.
+        // The shell, the on-demand UI and the markdown renderer (assets/*, not its subfolders);
+        // the ~700 code grammars and themes are cached as they are first used.
         globPatterns: ["index.html", "favicon.svg", "manifest.webmanifest", "assets/*.{js,css}"],
         navigateFallback: "/index.html",
         navigateFallbackDenylist: [/^\/api\//],
@@ -52,6 +52,10 @@ export default defineConfig({
     sourcemap: true,
     rolldownOptions: {
       output: {
+        // Everything the first load needs in one chunk. Left to itself, Rolldown puts what the
+        // entry shares with a lazy chunk (the on-demand UI, Markdown) into several small common
+        // chunks, all loaded at once, which compress worse than one.
+        codeSplitting: { groups: [{ name: "index", tags: ["$initial"] }] },
         // Shiki's grammars and themes in a folder of their own, so the shell can be precached without them.
         chunkFileNames: (chunk) =>
           chunk.moduleIds.length > 0 && chunk.moduleIds.every((id) => shikiGrammar.test(id))

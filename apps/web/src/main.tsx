@@ -9,10 +9,11 @@ const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root");
 
 // Who the app runs as decides whose replica, outbox and feed open: first, before any store.
-await startSession();
-
-createRoot(root).render(
-  <StrictMode>
-    <Root />
-  </StrictMode>,
+// Not a top-level await: one in the entry turns off Rolldown's chunk optimizations.
+void startSession().then(() =>
+  createRoot(root).render(
+    <StrictMode>
+      <Root />
+    </StrictMode>,
+  ),
 );

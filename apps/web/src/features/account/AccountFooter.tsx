@@ -3,7 +3,7 @@ import { useState } from "react";
 import { describeError } from "../../lib/api.ts";
 import { signOut } from "../../sync/session.ts";
 import { useOutbox } from "../connection/useOutbox.ts";
-import { SignOutDialog } from "./SignOutDialog.tsx";
+import { OnDemand } from "../on-demand/OnDemand.tsx";
 
 /** Who is signed in, and Sign out (always in view at the foot of the sidebar). */
 export function AccountFooter({ user }: { user: SessionUser }) {
@@ -45,7 +45,11 @@ export function AccountFooter({ user }: { user: SessionUser }) {
         </button>
       </div>
       {confirming && (
-        <SignOutDialog unsent={outbox.count} onConfirm={leave} onClose={() => setConfirming(false)} />
+        <OnDemand name="Sign out" onClose={() => setConfirming(false)}>
+          {(ui) => (
+            <ui.SignOutDialog unsent={outbox.count} onConfirm={leave} onClose={() => setConfirming(false)} />
+          )}
+        </OnDemand>
       )}
     </div>
   );

@@ -7,13 +7,10 @@ import { projectsCollection } from "../../collections/projects.ts";
 import { useSession } from "../account/useSession.ts";
 import { Chat } from "../chat/Chat.tsx";
 import { useOutbox } from "../connection/useOutbox.ts";
-import { ShareDialog } from "../sharing/ShareDialog.tsx";
+import { OnDemand } from "../on-demand/OnDemand.tsx";
 import { deleteProject, renameProject, retryProjectWrite } from "./actions.ts";
-import { DeleteProjectDialog } from "./DeleteProjectDialog.tsx";
-import { ExportDialog } from "./ExportDialog.tsx";
 import { useEditing } from "./editing.tsx";
 import { ProjectNameForm } from "./ProjectNameForm.tsx";
-import { ProjectSettingsDialog } from "./ProjectSettingsDialog.tsx";
 
 /** `sharing`: accounts mode, where a project has members and can be shared. */
 export function ProjectView({ projectId, sharing }: { projectId: string; sharing: boolean }) {
@@ -85,6 +82,9 @@ function ProjectHeader({
   const session = useSession();
   const me = sharing ? session.session?.user : undefined;
   const renaming = editor === "rename-project";
+  const closeSharing = () => setSharingOpen(false);
+  const closeDialog = () => setDialog(undefined);
+  const closeDelete = () => setConfirmingDelete(false);
 
   // A rename belongs to this project: leaving it closes the form.
   useEffect(() => () => setEditor((open) => (open === "rename-project" ? null : open)), [setEditor]);
@@ -110,53 +110,83 @@ function ProjectHeader({
         <>
           <h1 id="project-title">{project.name}</h1>
           <div className="project-actions">
-            {me && (
-              <button type="button" onClick={() => setSharingOpen(true)}>
-                Share project
-              </button>
-            )}
-            <button type="button" onClick={() => setDialog("settings")}>
-              Project settings
-            </button>
-            <button type="button" onClick={() => setDialog("export")}>
-              Export project
-            </button>
-            <button type="button" onClick={() => setEditor("rename-project")}>
-              Rename project
-            </button>
-            <button type="button" className="danger-outline" onClick={() => setConfirmingDelete(true)}>
-              Delete project
-            </button>
+            {me && <Action icon="share" label="Share project" onClick={() => setSharingOpen(true)} />}
+            <Action icon="settings" label="Project settings" onClick={() => setDialog("settings")} />
+            <Action icon="export" label="Export project" onClick={() => setDialog("export")} />
+            <Action icon="rename" label="Rename project" onClick={() => setEditor("rename-project")} />
+            <Action
+              icon="delete"
+              label="Delete project"
+              className="danger-outline"
+              onClick={() => setConfirmingDelete(true)}
+            />
           </div>
         </>
       )}
       {sharingOpen && me && (
-        <ShareDialog
-          projectId={project.id}
-          projectName={project.name}
-          me={me}
-          onClose={() => setSharingOpen(false)}
-          onLeft={() => {
-            setSharingOpen(false);
-            navigate("/");
-          }}
-        />
+        <OnDemand name="Share project" onClose={closeSharing}>
+          {(ui) => (
+            <ui.ShareDialog
+              projectId={project.id}
+              projectName={project.name}
+              me={me}
+              onClose={closeSharing}
+              onLeft={() => {
+                closeSharing();
+                navigate("/");
+              }}
+            />
+          )}
+        </OnDemand>
       )}
-      {dialog === "settings" && (
-        <ProjectSettingsDialog project={project} onClose={() => setDialog(undefined)} />
+      {dialog && (
+        <OnDemand name={dialog === "settings" ? "Project settings" : "Export project"} onClose={closeDialog}>
+          {(ui) =>
+            dialog === "settings" ? (
+              <ui.ProjectSettingsDialog project={project} onClose={closeDialog} />
+            ) : (
+              <ui.ExportDialog project={project} onClose={closeDialog} />
+            )
+          }
+        </OnDemand>
       )}
-      {dialog === "export" && <ExportDialog project={project} onClose={() => setDialog(undefined)} />}
       {confirmingDelete && (
-        <DeleteProjectDialog
-          projectName={project.name}
-          onClose={() => setConfirmingDelete(false)}
-          onConfirm={() => {
-            setConfirmingDelete(false);
-            deleteProject(project);
-            navigate("/");
-          }}
-        />
+        <OnDemand name="Delete project" onClose={closeDelete}>
+          {(ui) => (
+            <ui.DeleteProjectDialog
+              projectName={project.name}
+              onClose={closeDelete}
+              onConfirm={() => {
+                closeDelete();
+                deleteProject(project);
+                navigate("/");
+              }}
+            />
+          )}
+        </OnDemand>
       )}
     </header>
+  );
+}
+
+/**
+ * One of the project's actions. Where its label would crowd out the project's name (a
+ * phone, a narrow window) it shows as an icon (styles.css); its name stays the label.
+ */
+function Action({
+  icon,
+  label,
+  className,
+  onClick,
+}: {
+  icon: string;
+  label: string;
+  className?: string;
+  onClick: () => void;
+}) {
+  return (
+    <button type="button" className={className} data-icon={icon} title={label} onClick={onClick}>
+      <span className="action-label">{label}</span>
+    </button>
   );
 }

@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import { SearchDialog } from "./SearchDialog.tsx";
+import { OnDemand } from "../on-demand/OnDemand.tsx";
 
 /** The "Search" button, and Ctrl+K (Cmd+K on a Mac) from anywhere: both open the search dialog. */
 export function SearchButton() {
   const [open, setOpen] = useState(false);
+  const close = () => setOpen(false);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -29,7 +30,11 @@ export function SearchButton() {
           {/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘K" : "Ctrl K"}
         </span>
       </button>
-      {open && <SearchDialog onClose={() => setOpen(false)} />}
+      {open && (
+        <OnDemand name="Search" onClose={close}>
+          {(ui) => <ui.SearchDialog onClose={close} />}
+        </OnDemand>
+      )}
     </>
   );
 }
