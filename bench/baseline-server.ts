@@ -1,10 +1,10 @@
 /**
  * The API-throughput baseline: the same writes and reads as Tandem's `POST /api/messages`
  * and `GET /api/projects/:id/messages?limit=`, with no Tandem on top. The SQL is what
- * Tandem sends, in the same transactions: the project's tree lock (which is also the
- * project check), the insert after the project's newest message, and the change-log
- * append (`tandem_append_changes`: the feed lock, the entry, the NOTIFY), five round
- * trips; the snapshot read with its feed position. Behind bare
+ * Tandem sends, in the same transactions: the project's tree lock (sends to one project
+ * take turns), the insert after the project's newest message (its foreign key is the
+ * project check) and the change-log append (`tandem_append_changes`: the feed lock, the
+ * entry, the NOTIFY), five round trips; the snapshot read with its feed position. Behind bare
  * node:http, with no framework, validation, ORM or feed reader. With DATABASE_URL it uses
  * postgres.js (a pool of 10, like Tandem) on that database; else an embedded PGlite in
  * DATA_DIR, migrated like Tandem's and seeded here.
@@ -22,8 +22,8 @@ const projectId = process.env.PROJECT_ID ?? randomUUID();
 const SELECT_PROJECT = `select "id" from "projects" where "projects"."id" = $1`;
 const COLUMNS = `"id", "project_id", "parent_id", "role", "content", "parts", "status", "error", "created_at", "updated_at", "version"`;
 const LOCK_TREE = `select 1 from "projects" p where p.id = $1 for no key update`;
-const AFTER_NEWEST = `greatest(clock_timestamp(), (select created_at from parent) + interval '1 microsecond')`;
-const INSERT_MESSAGE = `with parent as (select m.id, m.created_at from "messages" m where m.project_id = $2 order by m.created_at desc, m.id desc limit 1) insert into "messages" ("id", "project_id", "parent_id", "role", "content", "parts", "created_at", "updated_at") values ($1, $2, (select id from parent), $3, $4, $5, ${AFTER_NEWEST}, ${AFTER_NEWEST}) on conflict ("id") do nothing returning ${COLUMNS}`;
+const AT = `greatest(clock_timestamp(), (select created_at from parent) + interval '1 microsecond')`;
+const INSERT_MESSAGE = `with parent as (select m.id, m.created_at from "messages" m where m.project_id = $2 order by m.created_at desc, m.id desc limit 1) insert into "messages" ("id", "project_id", "parent_id", "role", "content", "parts", "created_at", "updated_at") values ($1, $2, (select id from parent), $3, $4, $5, ${AT}, ${AT}) on conflict ("id") do nothing returning ${COLUMNS}`;
 const SELECT_MESSAGES = `select ${COLUMNS} from "messages" where "messages"."project_id" = $1 order by "messages"."created_at" asc, "messages"."id" asc limit $2`;
 const APPEND_CHANGES = `select array_to_string(positions, ',') as positions, follows::text as follows from tandem_append_changes($1::jsonb, null::bigint, 7405312, 'tandem_changes')`;
 const SNAPSHOT = `set transaction isolation level repeatable read, read only`;
@@ -96,8 +96,7 @@ createServer(async (req, res) => {
       const body = JSON.parse(raw) as { id: string; projectId: string; content: string };
       const parts = [{ type: "text", text: body.content }];
       const message = await transaction(async (query) => {
-        const [project] = await query(LOCK_TREE, [body.projectId]);
-        if (!project) return undefined;
+        if ((await query(LOCK_TREE, [body.projectId])).length === 0) return undefined;
         const [created] = await query(INSERT_MESSAGE, [body.id, body.projectId, "user", body.content, parts]);
         if (!created) return undefined;
         const message = toMessage(created);
