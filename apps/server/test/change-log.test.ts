@@ -318,7 +318,11 @@ describe.each(backends)("the change log on %s", (kind) => {
       const reader = new SseReader(await postChat(server, project.id, script("[hang:1]")));
       const replyId = await startOf(reader);
       // Its one token's flush is in the log before the refusal: what follows is the refusal's alone.
-      await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
+      // An empty text is a value to waitFor: wait for a non-empty one.
+      await waitFor(
+        "the first token stored",
+        async () => (await storedMessage(server, replyId))?.content || undefined,
+      );
       const refused = await appendedBy(db(), async () => {
         expectError(
           await call(server, "POST", "/api/chat", {
@@ -399,7 +403,11 @@ describe.each(backends)("the change log on %s", (kind) => {
       const replyId = await startOf(reader);
       await reader.until((chunk) => chunk.type === "text-delta");
       // The token's flush is in the log before the sweep: what follows is the sweep's alone.
-      await waitFor("the first token stored", async () => (await storedMessage(server, replyId))?.content);
+      // An empty text is a value to waitFor: wait for a non-empty one.
+      await waitFor(
+        "the first token stored",
+        async () => (await storedMessage(server, replyId))?.content || undefined,
+      );
       const before = await readHead(db());
       // The owner beats every 50 ms: on a loaded machine a beat can land between aging the
       // heartbeat and the sweep, which then rightly finds nothing (and appends nothing).
