@@ -380,6 +380,10 @@ describe.each(backends)("the change log on %s", (kind) => {
       const reader = new SseReader(await postChat(server, project.id, script("[hang:2]")));
       const replyId = await startOf(reader);
       await reader.until((chunk) => chunk.type === "text-delta");
+      // Both tokens' flush is in the log before the stop: what follows is the stop's alone.
+      await waitFor("both tokens stored", async () =>
+        (await storedMessage(server, replyId))?.content.includes("word2") ? true : undefined,
+      );
       const before = await readHead(db());
       const answer = await call(elsewhere, "POST", `/api/chat/${replyId}/stop`);
       expect(answer.status).toBe(200);
