@@ -129,6 +129,24 @@ test.describe("search", () => {
     await expect(app.heading(project.name)).toBeVisible();
   });
 
+  test("a hit in a message written in Markdown reads as text, without its syntax", async ({ api, page }) => {
+    const word = uniqueWord();
+    const project = await api.createProject(uniqueName("Markdown notes"));
+    await api.createMessage(
+      project.id,
+      `## Plan\n\nWe **${word}** it on _Friday_, see [the notes](https://example.test/n)`,
+    );
+    await page.goto("/");
+    await expect(page.getByRole("button", { name: "Search", exact: true })).toBeVisible();
+    await page.keyboard.press("ControlOrMeta+k");
+    const { box, options } = search(page);
+    await box.fill(word);
+
+    await expect(options).toHaveCount(1);
+    await expect(options.first()).toContainText(`Plan We ${word} it on Friday, see the notes`);
+    await expect(options.first().locator("mark")).toHaveText([word]);
+  });
+
   test.describe("offline", () => {
     // The dialog's code comes from the service worker's cache when there is no network.
     test.use({ serviceWorkers: "allow" });

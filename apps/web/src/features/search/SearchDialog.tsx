@@ -4,6 +4,7 @@ import { navigate } from "wouter/use-browser-location";
 import { ApiRequestError, describeError } from "../../lib/api.ts";
 import { searchMessages } from "../../lib/search.ts";
 import { goToMessage } from "../chat/go-to-message.ts";
+import { readableSnippet } from "./readable-snippet.ts";
 import { searchSaved } from "./search-saved.ts";
 
 /**
@@ -209,11 +210,14 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** A snippet's text and its marks: text nodes and `<mark>` elements, never HTML from the server. */
+/**
+ * A snippet's text and its marks: text nodes and `<mark>` elements, never HTML from the
+ * server; without the Markdown syntax the message was written in.
+ */
 function Snippet({ snippet }: { snippet: string }) {
   return (
     <>
-      {snippetParts(snippet).map((part, index) =>
+      {snippetParts(readableSnippet(snippet)).map((part, index) =>
         part.marked ? <mark key={index}>{part.text}</mark> : <span key={index}>{part.text}</span>,
       )}
     </>
