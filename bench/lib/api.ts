@@ -7,15 +7,19 @@ import { hc } from "hono/client";
 export class Api {
   readonly client: ReturnType<typeof hc<ApiType>>;
 
-  /** `cookie`: a session cookie (`name=value`), for a server in AUTH=accounts. */
+  /**
+   * `cookie`: a session cookie (`name=value`), for a server in AUTH=accounts. `fetch`:
+   * how requests go (Node's own by default; see `keepAliveFetch`).
+   */
   constructor(
     readonly url: string,
     cookie?: string,
+    fetch?: typeof globalThis.fetch,
   ) {
     // Writes name this server as their Origin, as the app in a browser does (docs/api.md).
     const headers: Record<string, string> = { origin: url };
     if (cookie) headers.cookie = cookie;
-    this.client = hc<ApiType>(`${url}/api`, { headers });
+    this.client = hc<ApiType>(`${url}/api`, { headers, ...(fetch && { fetch }) });
   }
 
   async createProject(name: string): Promise<Project> {
