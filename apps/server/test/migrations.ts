@@ -7,6 +7,14 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { expect } from "vitest";
 
+/**
+ * The time one migration of a fresh database may take (as vitest.config.ts's hookTimeout
+ * for the migration each file's set-up runs): PGlite takes most of it, seconds on a
+ * quiet machine, tens of them on a loaded one. A test that migrates in its body adds
+ * this per migration to its own timeout.
+ */
+export const MIGRATE_MS = 60_000;
+
 const migrations = fileURLToPath(new URL("../../../packages/db/drizzle", import.meta.url));
 
 /** Applies the committed migrations before `tag` only: a database as an older release left it. */
