@@ -11,6 +11,13 @@ import { type BenchCase, pass, type Row } from "../lib/types.ts";
 
 const P99_TARGET_MS = 100;
 const MAX_IN_FLIGHT = 256;
+/**
+ * The writes go round the projects: the case measures the feed's fan-out, and a project
+ * takes its sends one at a time (its tree lock), about 150 a second on this machine,
+ * which `api-throughput` measures. Many projects at once is also how 500 writes a
+ * second come: a chat sends a few messages a minute.
+ */
+const PROJECTS = 20;
 /** Seconds written at the full rate before the measured ones (one in a quick run). */
 const WARM_UP_SECONDS = 3;
 /** Processes the feed clients are spread over. */
@@ -64,7 +71,7 @@ async function startClients(url: string, clients: number, ids: string[]): Promis
 
 /**
  * `clients` SSE connections on GET /api/changes while messages are written through the
- * API at `rate` per second for `seconds`. Lag per client and event: the time it arrives
+ * API at `rate` per second for `seconds`, into PROJECTS projects in turn. Lag per client and event: the time it arrives
  * − the row's `updatedAt` (now() of the write's transaction, so the lag includes the
  * transaction itself). Every write must reach every client exactly once. The clients run
  * in CLIENT_PROCESSES processes of their own (lib/feed-clients.ts), so their event
@@ -82,7 +89,9 @@ export const feedFanOut: BenchCase = {
     if (!feed)
       return { rows: [{ case: label, n: 0, unit: "ms", target, status: "skipped", note: "no change feed" }] };
 
-    const project = await api.createProject("Bench fan-out");
+    const projects = await Promise.all(
+      Array.from({ length: PROJECTS }, (_, p) => api.createProject(`Bench fan-out ${p + 1}`)),
+    );
     const warmUpSeconds = quick ? 1 : WARM_UP_SECONDS;
     const total = rate * (warmUpSeconds + seconds);
     const ids = Array.from({ length: total }, () => randomUUID());
@@ -115,7 +124,7 @@ export const feedFanOut: BenchCase = {
             .$post({
               json: {
                 id: ids[i] ?? randomUUID(),
-                projectId: project.id,
+                projectId: projects[i % PROJECTS]?.id ?? "",
                 role: "user",
                 content: `fan-out ${i}`,
               },
