@@ -76,10 +76,10 @@ export const search: BenchCase = {
         await page.locator('[role="listbox"] [role="option"], .search-empty, .search-note').first().waitFor();
         await armPaint(page, '[role="option"] mark', n);
         await box.press(n.slice(-1));
-        const typed = await paintedAfterKey(page);
+        const typed = await paintedAfterKey(page, `the hit for "${n}"`);
         await armPaint(page, 'article[data-highlighted="true"]', `#${n} `);
         await box.press("Enter");
-        const open = await paintedAfterKey(page);
+        const open = await paintedAfterKey(page, `message #${n} highlighted after Enter`);
         // The first two warm up (the project's chunks, the first collection).
         if (i >= 2) {
           painted.push(typed);
@@ -168,12 +168,20 @@ function armPaint(page: Page, selector: string, text: string): Promise<void> {
   })()`);
 }
 
-async function paintedAfterKey(page: Page): Promise<number> {
+/** The time from the armed keydown to the paint; on a timeout, says what was awaited and what the page showed. */
+async function paintedAfterKey(page: Page, awaited: string): Promise<number> {
   return page.evaluate(`(async () => {
     const state = window.__searchBench;
+    const shown = () => {
+      const dialog = document.querySelector('dialog[open]');
+      const text = (dialog ?? document.querySelector("main") ?? document.body).innerText;
+      return (dialog ? "the dialog: " : "the page: ") + text.replace(/\\s+/g, " ").slice(0, 300);
+    };
     const painted = await Promise.race([
       state.painted,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("not painted within 30 s")), 30000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(${JSON.stringify(`${awaited}: not painted within 30 s; `)} + shown())), 30000),
+      ),
     ]);
     if (state.key === undefined) throw new Error("the keydown was not recorded");
     return painted - state.key;
