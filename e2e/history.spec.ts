@@ -1,24 +1,16 @@
-import { randomUUID } from "node:crypto";
-import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, readyForOffline, test, uniqueName } from "./fixtures.ts";
+import type { Page } from "@playwright/test";
+import { type Api, expect, readyForOffline, test, uniqueName } from "./fixtures.ts";
 
 const HISTORY = 1_050;
 /** The chat's window (100 shown, one more to know there are earlier ones) and its ties. */
 const WINDOW_ROWS = 200;
 
-/** Seeds a project with `count` messages "#1" … "#count", through the API. */
-async function seedHistory(request: APIRequestContext, count: number) {
-  const project = { id: randomUUID(), name: uniqueName("Long history") };
-  expect((await request.post("/api/projects", { data: project })).status()).toBe(201);
-  // One at a time: each message is created after the one before.
-  for (let i = 1; i <= count; i++) {
-    const res = await request.post("/api/messages", {
-      data: { id: randomUUID(), projectId: project.id, role: "user", content: `#${i}` },
-    });
-    expect(res.status()).toBe(201);
-  }
-  return project;
-}
+/** A project whose chat is `count` messages "#1" … "#count", oldest first (imported). */
+const seedHistory = (api: Api, count: number) =>
+  api.importProject(
+    uniqueName("Long history"),
+    Array.from({ length: count }, (_, i) => `#${i + 1}`),
+  );
 
 /** Counts the message rows the page reads from the server for one project. */
 function countFetchedRows(page: Page, projectId: string) {
@@ -35,12 +27,8 @@ function countFetchedRows(page: Page, projectId: string) {
 test.describe("a long history", () => {
   test.setTimeout(120_000);
 
-  test("opens with the newest window only, and loads older windows as asked", async ({
-    request,
-    app,
-    page,
-  }) => {
-    const project = await seedHistory(request, HISTORY);
+  test("opens with the newest window only, and loads older windows as asked", async ({ api, app, page }) => {
+    const project = await seedHistory(api, HISTORY);
     const fetched = countFetchedRows(page, project.id);
 
     await app.open(project);
@@ -64,8 +52,8 @@ test.describe("a long history", () => {
     expect(fetched.rows, fetched.requests.join(" ")).toBeLessThanOrEqual(3 * WINDOW_ROWS);
   });
 
-  test("a message sent at the end of a long history shows and is confirmed", async ({ request, app }) => {
-    const project = await seedHistory(request, 250);
+  test("a message sent at the end of a long history shows and is confirmed", async ({ api, app }) => {
+    const project = await seedHistory(api, 250);
     await app.open(project);
     await expect(app.articles).toHaveCount(100);
 
@@ -144,12 +132,12 @@ test.describe("offline", () => {
   test.setTimeout(120_000);
 
   test("a reload offline opens the newest window from the replica, and Show earlier reads older ones from it", async ({
-    request,
+    api,
     app,
     page,
     context,
   }) => {
-    const project = await seedHistory(request, 250);
+    const project = await seedHistory(api, 250);
     await app.open(project);
     await expect(app.articles).toHaveCount(100);
     // Read the older windows once online, so the replica holds them.

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Page } from "@playwright/test";
-import { type Api, expect, inServiceWorkersHands, storedLocally, test, uniqueName } from "./fixtures.ts";
+import { expect, inServiceWorkersHands, storedLocally, test, uniqueName } from "./fixtures.ts";
 
 /** A word no other test (or earlier run) uses: each test finds only its own rows. */
 const uniqueWord = () =>
@@ -17,13 +17,9 @@ function search(page: Page) {
   };
 }
 
-/**
- * `count` messages through the API, one after another, so their order is their numbers:
- * each `#i routine status update`, following the one before.
- */
-async function seedMany(api: Api, projectId: string, from: number, count: number) {
-  for (let i = from; i < from + count; i++) await api.createMessage(projectId, `#${i} routine status update`);
-}
+/** `count` chat lines `#i routine status update`, numbered from `from`. */
+const routine = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `#${from + i} routine status update`);
 
 test.describe("search", () => {
   test("from the keyboard: Ctrl+K, type, arrows, Enter opens a hit far back in a long project, highlighted", async ({
@@ -31,12 +27,13 @@ test.describe("search", () => {
     app,
     page,
   }) => {
-    test.setTimeout(240_000);
     const word = uniqueWord();
-    const long = await api.createProject(uniqueName("Long project"));
-    await seedMany(api, long.id, 1, 300);
-    const needle = await api.createMessage(long.id, `The foxes were jumping over the fence ${word}`);
-    await seedMany(api, long.id, 301, 2700);
+    const needle = { content: `The foxes were jumping over the fence ${word}` };
+    const long = await api.importProject(uniqueName("Long project"), [
+      ...routine(1, 300),
+      needle.content,
+      ...routine(301, 2700),
+    ]);
     const other = await api.createProject(uniqueName("Other project"));
     await api.createMessage(other.id, `A fox jump seen from the window ${word}`);
 
