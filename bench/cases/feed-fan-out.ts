@@ -126,7 +126,8 @@ export const feedFanOut: BenchCase = {
                 id: ids[i] ?? randomUUID(),
                 projectId: projects[i % PROJECTS]?.id ?? "",
                 role: "user",
-                content: `fan-out ${i}`,
+                // Not a bare number: the search case looks for seeded messages by theirs.
+                content: `fan-out w${i}`,
               },
             })
             .then((res) => {
