@@ -97,7 +97,7 @@ function createPostgres(
       lock_timeout: timeouts.lockTimeoutMs,
     },
   });
-  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const db = drizzlePostgres({ client: preparing(client), schema }) as unknown as Db;
   const listeners = new Set<Listener>();
   return {
     db,
@@ -139,6 +139,37 @@ function createPostgres(
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * The client with every query that has parameters prepared. Drizzle sends its queries
+ * through postgres.js's `unsafe`, which leaves them unprepared, and postgres.js describes
+ * an unprepared query with parameters before it runs it: two round trips each. Prepared
+ * (a named statement, kept per connection), a query is described once per connection
+ * and then runs in one round trip, with its plan kept: 121 against 275 µs per query on
+ * this machine (one connection, one at a time, warm). Transactions get the same through
+ * `begin`'s and `savepoint`'s scoped clients.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, key, receiver) {
+      if (key === "unsafe") {
+        return (
+          query: string,
+          args?: postgres.ParameterOrJSON<never>[],
+          options?: postgres.UnsafeQueryOptions,
+        ) => target.unsafe(query, args, args?.length ? { prepare: true, ...options } : options);
+      }
+      if (key === "begin" || key === "savepoint") {
+        const scoped = Reflect.get(target, key, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const work = args.at(-1) as (scope: postgres.TransactionSql) => unknown;
+          return scoped(...args.slice(0, -1), (scope: postgres.TransactionSql) => work(preparing(scope)));
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 const RECONNECT_MIN_MS = 100;
