@@ -16,7 +16,7 @@ import {
   sameJson,
   textParts,
 } from "@tandem/shared";
-import { lt, lte, max, sql } from "drizzle-orm";
+import { lt, lte, max, type SQL, sql } from "drizzle-orm";
 import { rowsOf, tableRows } from "../driver-rows.ts";
 import { toMessage, toProject, toRunningProcess } from "../rows.ts";
 
@@ -99,7 +99,7 @@ export interface Appended {
 export async function appendChanges(
   tx: Tx,
   changes: readonly Change[],
-  options: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+  options: AppendOptions = {},
 ): Promise<bigint | undefined> {
   return (await appendLogged(tx, changes, options))?.entries.at(-1)?.position;
 }
@@ -108,24 +108,44 @@ export async function appendChanges(
 export async function appendLogged(
   tx: Tx,
   changes: readonly Change[],
-  { replaces }: { replaces?: { position: bigint; messageId: string } | undefined } = {},
+  options: AppendOptions = {},
 ): Promise<Appended | undefined> {
+  const append = appendStatement(changes, options);
+  if (!append) return undefined;
+  return append.read(rowsOf(await tx.execute(append.statement)));
+}
+
+export interface AppendOptions {
+  replaces?: { position: bigint; messageId: string } | undefined;
+}
+
+/**
+ * The statement that appends `changes` (one call of `tandem_append_changes`), and how to
+ * read its answer as what was appended; undefined when there is nothing to append.
+ */
+export function appendStatement(
+  changes: readonly Change[],
+  { replaces }: AppendOptions = {},
+): { statement: SQL; read: (rows: readonly Record<string, unknown>[]) => Appended } | undefined {
   if (changes.length === 0) return undefined;
   const last = changes.at(-1);
   const moving =
     replaces && last?.entity === "message" && last.op === "upsert" && last.row.id === replaces.messageId;
   const rows = changes.map(toLogRow);
   const entries = JSON.stringify(rows.map(toLogEntry));
-  const result = await tx.execute(
-    sql`select array_to_string(positions, ',') as positions, follows::text as follows from tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})`,
-  );
-  const [answer] = rowsOf<{ positions: string; follows: string | null }>(result);
-  const positions = answer?.positions ? answer.positions.split(",").map(BigInt) : [];
-  if (positions.length !== rows.length)
-    throw new Error("The change log did not answer one position per change");
   return {
-    entries: rows.map((row, i) => ({ ...row, position: positions[i] as bigint })),
-    follows: answer?.follows === null || answer?.follows === undefined ? undefined : BigInt(answer.follows),
+    statement: sql`select array_to_string(positions, ',') as positions, follows::text as follows from tandem_append_changes(${entries}::jsonb, ${moving ? String(replaces.position) : null}::bigint, ${FEED_LOCK}, ${FEED_CHANNEL})`,
+    read: (answered) => {
+      const [answer] = answered as { positions?: string; follows?: string | null }[];
+      const positions = answer?.positions ? answer.positions.split(",").map(BigInt) : [];
+      if (positions.length !== rows.length)
+        throw new Error("The change log did not answer one position per change");
+      return {
+        entries: rows.map((row, i) => ({ ...row, position: positions[i] as bigint })),
+        follows:
+          answer?.follows === null || answer?.follows === undefined ? undefined : BigInt(answer.follows),
+      };
+    },
   };
 }
 

@@ -90,24 +90,26 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
 
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
-      return writeWithFeed(db, feed, async (tx, append) => {
+      const { result, position } = await writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.member(tx, body.projectId);
         const { user } = await c.var.access.caller(tx);
-        const { created, row } = await insertMessage(
+        const inserted = await insertMessage(
           tx,
           { ...body, parts: body.parts ?? textParts(body.content) },
           user.id,
         );
-        if (!created) return c.json(toMessage(row), 200);
-        withPosition(c, await append(messageChanges("upsert", [row])));
-        return c.json(toMessage(row), 201);
+        if (inserted.created) append(messageChanges("upsert", [inserted.row]));
+        return inserted;
       });
+      if (!result.created) return c.json(toMessage(result.row), 200);
+      withPosition(c, position);
+      return c.json(toMessage(result.row), 201);
     })
 
     .patch("/messages/:id", pathParams(idParam), jsonBody(updateMessageBodySchema), async (c) => {
       const { id } = c.req.valid("param");
       const { version, content, parts } = c.req.valid("json");
-      return writeWithFeed(db, feed, async (tx, append) => {
+      const { result: updated, position } = await writeWithFeed(db, feed, async (tx, append) => {
         const current = await c.var.access.message(tx, id, { forUpdate: true });
         if (current.version !== version) {
           throw new ApiError(
@@ -132,14 +134,16 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
           .where(eq(messages.id, id))
           .returning();
         if (!updated) throw notFound("Message", id);
-        withPosition(c, await append(messageChanges("upsert", [updated])));
-        return c.json(toMessage(updated), 200);
+        append(messageChanges("upsert", [updated]));
+        return updated;
       });
+      withPosition(c, position);
+      return c.json(toMessage(updated), 200);
     })
 
     .delete("/messages/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
-      return writeWithFeed(db, feed, async (tx, append) => {
+      const { result: deleted, position } = await writeWithFeed(db, feed, async (tx, append) => {
         // The project's tree lock before any row lock, as a send takes them: a send then
         // never goes after a message this deletes (nor waits for it while holding the lock).
         const found = await c.var.access.message(tx, id);
@@ -154,17 +158,16 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
         const gone = await tx.delete(messages).where(sql`${messages.id} in ${subtree}`).returning();
         const deleted = gone.find((row) => row.id === id);
         if (!deleted) throw notFound("Message", id);
-        withPosition(
-          c,
-          await append([
-            ...processChanges("delete", processes),
-            ...messageChanges(
-              "delete",
-              gone.filter((row) => row.id !== id),
-            ),
-            ...messageChanges("delete", [deleted]),
-          ]),
-        );
-        return c.json(toMessage(deleted), 200);
+        append([
+          ...processChanges("delete", processes),
+          ...messageChanges(
+            "delete",
+            gone.filter((row) => row.id !== id),
+          ),
+          ...messageChanges("delete", [deleted]),
+        ]);
+        return deleted;
       });
+      withPosition(c, position);
+      return c.json(toMessage(deleted), 200);
     });
