@@ -120,9 +120,11 @@ describe.each(backends)("where a send goes, on %s", (kind) => {
   test("two chat sends naming the same parent at once: one is answered, the other goes after that answer", async () => {
     const project = await createProject(server);
     const [, reply] = await turn(server, project.id, says("Start"), null);
+    // Replies of 2 s: the winner's is still running when the other send, which waited for
+    // the project's tree lock, checks (2 tokens at 1 ms each ended first once, under load).
     const bodies = [says("Mine"), says("Yours")].map((content) => ({
       projectId: project.id,
-      message: { id: randomUUID(), parentId: reply.id, content },
+      message: { id: randomUUID(), parentId: reply.id, content: `${content} [tokens:10] [delay:200]` },
     }));
     const responses = await Promise.all(bodies.map((body) => postChat(server, body)));
     // One reply at a time in a project: the other is told to wait, and nothing of it is stored.
