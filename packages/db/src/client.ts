@@ -151,22 +151,26 @@ function createPostgres(
  * `begin`'s and `savepoint`'s scoped clients.
  */
 function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  // Made once per client, not at every property read: `unsafe` runs for every query.
+  const unsafe = (
+    query: string,
+    args?: postgres.ParameterOrJSON<never>[],
+    options?: postgres.UnsafeQueryOptions,
+  ) => sql.unsafe(query, args, args?.length ? { prepare: true, ...options } : options);
+  const scoped =
+    (name: "begin" | "savepoint") =>
+    (...args: unknown[]) => {
+      const work = args.at(-1) as (scope: postgres.TransactionSql) => unknown;
+      const open = Reflect.get(sql, name) as (...args: unknown[]) => unknown;
+      return open(...args.slice(0, -1), (scope: postgres.TransactionSql) => work(preparing(scope)));
+    };
+  const begin = scoped("begin");
+  const savepoint = scoped("savepoint");
   return new Proxy(sql, {
     get(target, key, receiver) {
-      if (key === "unsafe") {
-        return (
-          query: string,
-          args?: postgres.ParameterOrJSON<never>[],
-          options?: postgres.UnsafeQueryOptions,
-        ) => target.unsafe(query, args, args?.length ? { prepare: true, ...options } : options);
-      }
-      if (key === "begin" || key === "savepoint") {
-        const scoped = Reflect.get(target, key, receiver) as (...args: unknown[]) => unknown;
-        return (...args: unknown[]) => {
-          const work = args.at(-1) as (scope: postgres.TransactionSql) => unknown;
-          return scoped(...args.slice(0, -1), (scope: postgres.TransactionSql) => work(preparing(scope)));
-        };
-      }
+      if (key === "unsafe") return unsafe;
+      if (key === "begin") return begin;
+      if (key === "savepoint") return savepoint;
       return Reflect.get(target, key, receiver);
     },
   });
