@@ -3,7 +3,7 @@ import { type Message, messageListSchema, messageSchema } from "@tandem/shared";
 import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { backends, type TestServer, useTestServer } from "./backends.ts";
-import { storedMessage } from "./chat.ts";
+import { storedMessage, waitFor } from "./chat.ts";
 import { answerOf, call, createMessage, createProject, expectError, OWN_ORIGIN } from "./http.ts";
 import { useScriptedModel } from "./model.ts";
 import { readAll } from "./sse.ts";
@@ -120,12 +120,18 @@ describe.each(backends)("where a send goes, on %s", (kind) => {
   test("two chat sends naming the same parent at once: one is answered, the other goes after that answer", async () => {
     const project = await createProject(server);
     const [, reply] = await turn(server, project.id, says("Start"), null);
-    // Replies of 2 s: the winner's is still running when the other send, which waited for
-    // the project's tree lock, checks (2 tokens at 1 ms each ended first once, under load).
+    // Each reply waits at its first token until released: the winner's is still running
+    // when the other send, which waited for the project's tree lock, checks (a 2-token
+    // reply once ended before that, under load, and both were answered).
     const bodies = [says("Mine"), says("Yours")].map((content) => ({
       projectId: project.id,
-      message: { id: randomUUID(), parentId: reply.id, content: `${content} [tokens:10] [delay:200]` },
+      message: { id: randomUUID(), parentId: reply.id, content: `${content} [pause:1]` },
     }));
+    /** Lets the paused reply to `text` go on, once the model has been asked for it. */
+    const release = async (text: string) => {
+      await waitFor(`the model asked for "${text}"`, () => model.callsFor(text) > 0);
+      model.release(text);
+    };
     const responses = await Promise.all(bodies.map((body) => postChat(server, body)));
     // One reply at a time in a project: the other is told to wait, and nothing of it is stored.
     expect(responses.map((response) => response.status).sort()).toEqual([200, 409]);
@@ -134,10 +140,12 @@ describe.each(backends)("where a send goes, on %s", (kind) => {
     if (!first || !second) throw new Error("unreachable");
     expectError(await answerOf(responses[1 - winner] as Response), 409, "generation_running");
     expect(await storedMessage(server, second.message.id)).toBeUndefined();
+    await release(first.message.content);
     await readAll(responses[winner] as Response);
 
     // Sent again (as the browser's outbox does), still naming the parent both saw.
-    await readAll(await postChat(server, second));
+    const [again] = await Promise.all([postChat(server, second), release(second.message.content)]);
+    await readAll(again);
     const ordered = await line(server, project.id);
     expect(ordered.map((row) => [row.role, row.content])).toEqual([
       ["user", expect.any(String)],
