@@ -5,8 +5,10 @@ export interface Sample {
   value: number;
 }
 
+// NaN in any case: Prometheus reads it so (Go's ParseFloat), and prom-client writes "Nan"
+// (the event loop's lag before its first sample, in a scrape right after start).
 const SAMPLE =
-  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|NaN)|[+-]Inf)(?: -?\d+)?$/;
+  /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|[Nn][Aa][Nn])|[+-]Inf)(?: -?\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"/g;
 const HISTOGRAM_PARTS = /_(bucket|sum|count)$/;
 
