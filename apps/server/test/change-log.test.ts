@@ -420,7 +420,7 @@ describe.each(backends)("the change log on %s", (kind) => {
           .update(runningProcesses)
           .set({ heartbeatAt: sql`now() - interval '1 hour'` })
           .where(eq(runningProcesses.messageId, replyId));
-        const found = await interruptStale(db(), { staleMs: 60_000 });
+        const found = await interruptStale(db(), undefined, { staleMs: 60_000 });
         return found.length > 0 && found;
       });
       expect(interrupted).toEqual([replyId]);
@@ -438,7 +438,7 @@ describe.each(backends)("the change log on %s", (kind) => {
       await reader.rest();
       await waitFor("the owner to let go", () => server.assistant.generation(replyId) === undefined);
 
-      expect(await appendedBy(db(), () => interruptStale(db(), { staleMs: 60_000 }))).toEqual([]);
+      expect(await appendedBy(db(), () => interruptStale(db(), undefined, { staleMs: 60_000 }))).toEqual([]);
     });
   });
 

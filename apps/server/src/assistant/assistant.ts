@@ -128,6 +128,7 @@ export class Assistant {
     if (regenerate) {
       begun = await beginRegenerate(
         this.#db,
+        this.feed,
         { projectId: request.projectId, ...regenerate },
         this.#owner,
         this.#requester(userId),
@@ -143,6 +144,7 @@ export class Assistant {
       }
       begun = await beginChat(
         this.#db,
+        this.feed,
         {
           projectId: request.projectId,
           messageId: message.id,
@@ -165,7 +167,7 @@ export class Assistant {
   /** POST /api/chat/:id/retry: writes an ended reply again, from the messages before it. */
   async retry(messageId: string, userId: string): Promise<ReadableStream<UIMessageChunk>> {
     const generation = this.#launch(
-      await beginRetry(this.#db, messageId, this.#owner, this.#requester(userId)),
+      await beginRetry(this.#db, this.feed, messageId, this.#owner, this.#requester(userId)),
     );
     return replyStream((sink) => generation.follow(sink));
   }
@@ -190,7 +192,7 @@ export class Assistant {
       return end.row;
     }
     if (visible.status !== "streaming") throw notStreaming(visible);
-    return stopElsewhere(this.#db, messageId);
+    return stopElsewhere(this.#db, this.feed, messageId);
   }
 
   /**
@@ -199,7 +201,7 @@ export class Assistant {
    * is dead; with Postgres only what has a stale heartbeat.
    */
   async recover(): Promise<string[]> {
-    return interruptStale(this.#db, {
+    return interruptStale(this.#db, this.feed, {
       staleMs: this.#handle.kind === "pglite" ? "all" : this.settings.staleMs,
     });
   }
@@ -214,7 +216,10 @@ export class Assistant {
       if (sweeping) return;
       sweeping = true;
       try {
-        await interruptStale(this.#db, { staleMs: this.settings.staleMs, exceptInstance: this.instanceId });
+        await interruptStale(this.#db, this.feed, {
+          staleMs: this.settings.staleMs,
+          exceptInstance: this.instanceId,
+        });
         failing = false;
       } catch (error) {
         // Once per outage: the database's own retries say the rest.
@@ -259,7 +264,7 @@ export class Assistant {
   }
 
   #launch({ reply, process }: NewGeneration): Generation {
-    const generation = new Generation(this.#db, this.model, reply, process.id, this.settings);
+    const generation = new Generation(this.#db, this.feed, this.model, reply, process.id, this.settings);
     this.#running.set(reply.id, generation);
     if (this.#closing) generation.stop("shutdown");
     void generation.run().finally(() => {

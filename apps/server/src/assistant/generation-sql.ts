@@ -12,14 +12,17 @@ import { type MessagePart, type MessageStatus, type RunningProcessStatus, textPa
 import { and, eq, ne, notExists, type SQL, sql } from "drizzle-orm";
 import { requireMember, roleIn, visibleMessage } from "../access.ts";
 import { messageRows, rowsOf } from "../driver-rows.ts";
-import { appendChanges, type Change, messageChanges, processChanges } from "../feed/change-log.ts";
+import { type Change, messageChanges, processChanges } from "../feed/change-log.ts";
+import type { FeedHub } from "../feed/hub.ts";
+import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { firstAnswer, insertMessage, requireParent } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
 
 /**
  * The database side of a generation: every statement the assistant runs, one transaction
- * per step, each appending the rows it changed to the change log as its last statement.
+ * per step, each appending the rows it changed to the change log as its last statement
+ * (`writeWithFeed`, which hands them to this instance's feed once committed).
  */
 
 export type EndStatus = Exclude<MessageStatus, "streaming">;
@@ -88,13 +91,14 @@ export interface RegenerateTurn {
  * Stores the user's message (idempotent on its id), and unless it already has a reply,
  * creates the assistant message and its running process: all in one transaction.
  */
-export function beginChat(
+export async function beginChat(
   db: Db,
+  feed: FeedHub | undefined,
   turn: ChatTurn,
   owner: GenerationOwner,
   requester: GenerationRequester,
 ): Promise<BeginChatResult> {
-  return db.transaction(async (tx) => {
+  const { result } = await writeWithFeed(db, feed, async (tx, append): Promise<BeginChatResult> => {
     await requireMember(tx, turn.projectId, requester.userId);
     const { created, row: user } = await insertMessage(
       tx,
@@ -122,9 +126,10 @@ export function beginChat(
       owner,
       requester,
     );
-    await appendChanges(tx, [...changes, ...started.changes]);
+    append([...changes, ...started.changes]);
     return { kind: "started", user, reply: started.reply, process: started.process };
   });
+  return result;
 }
 
 /**
@@ -132,13 +137,14 @@ export function beginChat(
  * (nothing is overwritten). Idempotent on the new reply's id: the same request again
  * answers that reply; the id taken by anything else is 409 duplicate_id.
  */
-export function beginRegenerate(
+export async function beginRegenerate(
   db: Db,
+  feed: FeedHub | undefined,
   turn: RegenerateTurn,
   owner: GenerationOwner,
   requester: GenerationRequester,
 ): Promise<BeginChatResult> {
-  return db.transaction(async (tx) => {
+  const { result } = await writeWithFeed(db, feed, async (tx, append): Promise<BeginChatResult> => {
     await requireMember(tx, turn.projectId, requester.userId);
     const [taken] = await tx.select().from(messages).where(eq(messages.id, turn.id));
     if (taken) {
@@ -157,9 +163,10 @@ export function beginRegenerate(
     }
     await requireParent(tx, turn.projectId, turn.parentId, "regenerate.parentId", "user");
     const started = await startReply(tx, turn, owner, requester);
-    await appendChanges(tx, started.changes);
+    append(started.changes);
     return { kind: "started", reply: started.reply, process: started.process };
   });
+  return result;
 }
 
 /**
@@ -199,13 +206,14 @@ async function startReply(
 }
 
 /** Resets an ended assistant message to an empty, streaming one with a new running process. */
-export function beginRetry(
+export async function beginRetry(
   db: Db,
+  feed: FeedHub | undefined,
   messageId: string,
   owner: GenerationOwner,
   requester: GenerationRequester,
 ): Promise<NewGeneration> {
-  return db.transaction(async (tx) => {
+  const { result } = await writeWithFeed(db, feed, async (tx, append) => {
     const message = await visibleMessage(tx, messageId, requester.userId, { forUpdate: true });
     if (message.role !== "assistant") {
       throw new ApiError("invalid_input", `Message ${messageId} is not an assistant message`, {
@@ -235,13 +243,10 @@ export function beginRetry(
       .returning();
     if (!reply) throw notFound("Message", messageId);
     const process = await insertProcess(tx, reply, owner, requester.userId);
-    await appendChanges(tx, [
-      ...interrupted,
-      ...messageChanges("upsert", [reply]),
-      ...processChanges("upsert", [process]),
-    ]);
+    append([...interrupted, ...messageChanges("upsert", [reply]), ...processChanges("upsert", [process])]);
     return { reply, process };
   });
+  return result;
 }
 
 /**
@@ -373,8 +378,12 @@ export interface ReplyProgress {
  * position of its log entry (which replaces the previous batch's, so the log holds the
  * reply's text once). Undefined if it is no longer being written.
  */
-export function writeProgress(db: Db, reply: ReplyProgress) {
-  return db.transaction(async (tx) => {
+export async function writeProgress(
+  db: Db,
+  feed: FeedHub | undefined,
+  reply: ReplyProgress,
+): Promise<{ row: MessageRow; logged: bigint | undefined } | undefined> {
+  const { result: row, position } = await writeWithFeed(db, feed, async (tx, append) => {
     const [row] = await tx
       .update(messages)
       .set({
@@ -386,9 +395,10 @@ export function writeProgress(db: Db, reply: ReplyProgress) {
       .where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"), stillRunning(reply.processId)))
       .returning();
     if (!row) return undefined;
-    const logged = await appendChanges(tx, messageChanges("upsert", [row]), { replaces: replacing(reply) });
-    return { row, logged };
+    append(messageChanges("upsert", [row]), { replaces: replacing(reply) });
+    return row;
   });
+  return row && { row, logged: position };
 }
 
 const replacing = ({ id, logged }: ReplyProgress) =>
@@ -420,12 +430,13 @@ export interface Ending {
  * text is written with it. Answers the final row (undefined if the message is gone) and
  * the status it ended with.
  */
-export function finishGeneration(
+export async function finishGeneration(
   db: Db,
+  feed: FeedHub | undefined,
   reply: ReplyProgress,
   ending: Ending,
 ): Promise<{ row: MessageRow | undefined; ending: Ending }> {
-  return db.transaction(async (tx) => {
+  const { result } = await writeWithFeed(db, feed, async (tx, append) => {
     const [ended] = await tx
       .update(runningProcesses)
       .set({
@@ -478,13 +489,13 @@ export function finishGeneration(
       )
       .returning();
     // The message's entry comes last; it replaces the last batch's.
-    await appendChanges(
-      tx,
+    append(
       [...processChanges("upsert", ended ? [ended] : []), ...messageChanges("upsert", row ? [row] : [])],
       { replaces: row ? replacing(reply) : undefined },
     );
     return { row, ending: final };
   });
+  return result;
 }
 
 /**
@@ -492,8 +503,12 @@ export function finishGeneration(
  * stopped together (with the text of the last batch); the owner sees it at its next
  * heartbeat and writes its fuller text. 404 unknown, 409 not_streaming.
  */
-export function stopElsewhere(db: Db, messageId: string): Promise<MessageRow> {
-  return db.transaction(async (tx) => {
+export async function stopElsewhere(
+  db: Db,
+  feed: FeedHub | undefined,
+  messageId: string,
+): Promise<MessageRow> {
+  const { result } = await writeWithFeed(db, feed, async (tx, append) => {
     const [message] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
     if (!message) throw notFound("Message", messageId);
     if (message.status !== "streaming") throw notStreaming(message);
@@ -508,9 +523,10 @@ export function stopElsewhere(db: Db, messageId: string): Promise<MessageRow> {
       .where(eq(messages.id, messageId))
       .returning();
     if (!stopped) throw notFound("Message", messageId);
-    await appendChanges(tx, [...processChanges("upsert", processes), ...messageChanges("upsert", [stopped])]);
+    append([...processChanges("upsert", processes), ...messageChanges("upsert", [stopped])]);
     return stopped;
   });
+  return result;
 }
 
 export function notStreaming(message: MessageRow) {
@@ -528,12 +544,17 @@ export function notStreaming(message: MessageRow) {
  * "all") as interrupted, and every reply still streaming without a running process as
  * interrupted too, keeping its text. Answers the ids of the replies it interrupted.
  */
-export function interruptStale(db: Db, staleness: Staleness): Promise<string[]> {
-  return db.transaction(async (tx) => {
+export async function interruptStale(
+  db: Db,
+  feed: FeedHub | undefined,
+  staleness: Staleness,
+): Promise<string[]> {
+  const { result } = await writeWithFeed(db, feed, async (tx, append) => {
     const changes = await interruptStaleIn(tx, staleness);
-    await appendChanges(tx, changes);
+    append(changes);
     return changes.flatMap((change) => (change.entity === "message" ? [change.row.id] : []));
   });
+  return result;
 }
 
 interface Staleness {

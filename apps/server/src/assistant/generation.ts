@@ -1,6 +1,7 @@
 import type { Db } from "@tandem/db/client";
 import type { MessageRow } from "@tandem/db/schema";
 import { type FinishReason, streamText } from "ai";
+import type { FeedHub } from "../feed/hub.ts";
 import { describeError } from "../http/database-error.ts";
 import { redactForUsers } from "../http/redact.ts";
 import { log } from "../log.ts";
@@ -51,6 +52,8 @@ export class Generation {
   progressWrites = 0;
 
   readonly #db: Db;
+  /** This instance's feed, which takes each batch straight after its commit. */
+  readonly #feed: FeedHub;
   readonly #model: ChatModel;
   readonly #settings: GenerationSettings;
   readonly #abort = new AbortController();
@@ -60,8 +63,16 @@ export class Generation {
   #logged: bigint | undefined;
   #resolveDone!: (end: ReplyEnd) => void;
 
-  constructor(db: Db, model: ChatModel, reply: MessageRow, processId: string, settings: GenerationSettings) {
+  constructor(
+    db: Db,
+    feed: FeedHub,
+    model: ChatModel,
+    reply: MessageRow,
+    processId: string,
+    settings: GenerationSettings,
+  ) {
     this.#db = db;
+    this.#feed = feed;
     this.#model = model;
     this.#settings = settings;
     this.row = reply;
@@ -96,7 +107,7 @@ export class Generation {
     const writer = createBatchedWriter<string>({
       intervalMs: this.#settings.flushMs,
       write: async (text) => {
-        const written = await writeProgress(this.#db, { ...this.#stored, text });
+        const written = await writeProgress(this.#db, this.#feed, { ...this.#stored, text });
         this.progressWrites++;
         if (written) {
           this.row = written.row;
@@ -177,7 +188,7 @@ export class Generation {
     };
     try {
       const stored = await withRetries(() =>
-        finishGeneration(this.#db, { ...this.#stored, text: this.text }, ending),
+        finishGeneration(this.#db, this.#feed, { ...this.#stored, text: this.text }, ending),
       );
       end = { ...end, ...stored.ending, row: stored.row };
       if (stored.row) this.row = stored.row;

@@ -95,24 +95,19 @@ export interface Appended {
  * gone (trimmed), the change is appended as usual.
  *
  * Answers the last position appended, undefined when there was nothing to append.
+ *
+ * Writes go through `writeWithFeed`, which sends this statement with the COMMIT and hands
+ * the changes to the feed. This runs it inside the transaction, where the lock is held
+ * until the transaction ends: for tests of the log's order itself.
  */
 export async function appendChanges(
   tx: Tx,
   changes: readonly Change[],
   options: AppendOptions = {},
 ): Promise<bigint | undefined> {
-  return (await appendLogged(tx, changes, options))?.entries.at(-1)?.position;
-}
-
-/** `appendChanges`, answering the entries as written and the head they follow (for `FeedHub.handOver`). */
-export async function appendLogged(
-  tx: Tx,
-  changes: readonly Change[],
-  options: AppendOptions = {},
-): Promise<Appended | undefined> {
   const append = appendStatement(changes, options);
   if (!append) return undefined;
-  return append.read(rowsOf(await tx.execute(append.statement)));
+  return append.read(rowsOf(await tx.execute(append.statement))).entries.at(-1)?.position;
 }
 
 export interface AppendOptions {

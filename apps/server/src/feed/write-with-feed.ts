@@ -1,6 +1,5 @@
 import type { Db, Tx } from "@tandem/db/client";
-import { sendWithCommit } from "@tandem/db/send-with-commit";
-import { rowsOf } from "../driver-rows.ts";
+import { sendLast } from "@tandem/db/send-last";
 import { type Appended, type AppendOptions, appendStatement, type Change } from "./change-log.ts";
 import type { FeedHub } from "./hub.ts";
 
@@ -11,58 +10,56 @@ import type { FeedHub } from "./hub.ts";
 export type AppendToFeed = (changes: readonly Change[], options?: AppendOptions) => void;
 
 /**
- * Runs `work` as one transaction whose changes go to the change log through `append`,
- * and, once it has committed, straight to this instance's feed (`FeedHub.handOver`), so
- * the feed sends them without reading them back. The log stays the source: other
- * instances read it as before, and this one does whenever a hand-over cannot be placed.
- * Answers what `work` did and the last position appended (none: nothing was).
+ * Runs `work` as one transaction whose changes go to the change log through `append`:
+ * every write that the feed carries goes through here. Once it has committed, the
+ * changes go straight to this instance's feed (`FeedHub.handOver`), which sends them
+ * without reading them back; with no feed (a tool, a test), its read of the log finds
+ * them. The log stays the source: other instances read it as before, and this one does
+ * whenever a hand-over cannot be placed. Answers what `work` did and the last position
+ * appended (none: nothing was).
  *
  * The append takes the log's order lock, which every writer takes in turn until it
  * commits. On Postgres the append goes out with the COMMIT in one round trip
- * (`sendWithCommit`), so the lock is never held while an answer travels to this process
- * and back; on PGlite it runs inside the transaction as usual.
+ * (`sendLast`), so the lock is never held while an answer travels to this process and
+ * back; on PGlite it runs inside the transaction as usual.
  */
 export async function writeWithFeed<T>(
   db: Db,
-  feed: FeedHub,
+  feed: FeedHub | undefined,
   work: (tx: Tx, append: AppendToFeed) => Promise<T>,
 ): Promise<{ result: T; position: bigint | undefined }> {
   let appending: Promise<Appended> | undefined;
-  /** The append went out ahead of the COMMIT (Postgres). */
-  let ahead = false;
   let appended: Appended | undefined;
   const lastOf = () => appended?.entries.at(-1)?.position;
-  const noted = (answer: Appended) => {
-    appended = answer;
-    const last = lastOf();
-    // Its NOTIFY is for other instances: this one gets the changes by hand-over.
-    if (last !== undefined) feed.expect(last);
-    return answer;
-  };
   try {
     const result = await db.transaction(async (tx) => {
+      /** The append, when it runs inside the transaction (PGlite): awaited before the COMMIT. */
+      let inside: Promise<Appended> | undefined;
       const done = await work(tx, (changes, options) => {
         if (appending) throw new Error("A transaction appends to the change log once, as its last act");
         const append = appendStatement(changes, options);
         if (!append) return;
-        const sent = sendWithCommit(tx, append.statement);
-        ahead = sent !== undefined;
-        appending = (
-          sent ?? Promise.resolve(tx.execute(append.statement)).then(rowsOf<Record<string, unknown>>)
-        ).then((rows) => noted(append.read(rows)));
+        const sent = sendLast(tx, append.statement);
+        appending = sent.rows.then((rows) => {
+          appended = append.read(rows);
+          const last = lastOf();
+          // Its NOTIFY is for other instances: this one gets the changes by hand-over.
+          if (last !== undefined) feed?.expect(last);
+          return appended;
+        });
         // Awaited below, after the COMMIT on Postgres: not a rejection nobody handles meanwhile.
         appending.catch(() => {});
+        if (!sent.withCommit) inside = appending;
       });
-      // PGlite: the append runs inside the transaction. Postgres: the COMMIT follows it now.
-      if (appending && !ahead) await appending;
+      if (inside) await inside;
       return done;
     });
     if (appending) await appending;
-    if (appended) feed.handOver(appended);
+    if (appended) feed?.handOver(appended);
     return { result, position: lastOf() };
   } catch (error) {
     const last = lastOf();
-    if (last !== undefined) feed.abandon(last);
+    if (last !== undefined) feed?.abandon(last);
     throw error;
   }
 }

@@ -4,7 +4,9 @@ import { idSchema, inviteMemberBodySchema, type Member } from "@tandem/shared";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { appendChanges, memberChanges, projectChanges } from "../feed/change-log.ts";
+import { memberChanges, projectChanges } from "../feed/change-log.ts";
+import type { FeedHub } from "../feed/hub.ts";
+import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { withPosition } from "../http/feed-position.ts";
@@ -17,7 +19,7 @@ const memberParam = z.object({ id: idSchema, userId: idSchema });
  * A project's members: every member sees the list; only the owner invites and removes
  * others; a member may leave; the owner cannot (they delete the project instead).
  */
-export const memberRoutes = (db: Db) =>
+export const memberRoutes = (db: Db, feed: FeedHub) =>
   new Hono<AppEnv>()
     .get("/:id/members", pathParams(projectParam), async (c) => {
       const { id } = c.req.valid("param");
@@ -31,7 +33,7 @@ export const memberRoutes = (db: Db) =>
     .post("/:id/members", pathParams(projectParam), jsonBody(inviteMemberBodySchema), async (c) => {
       const { id } = c.req.valid("param");
       const { email } = c.req.valid("json");
-      return db.transaction(async (tx) => {
+      const { result, position } = await writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.owner(tx, id, "invite members");
         const [user] = await tx
           .select({ id: users.id, email: users.email, name: users.name })
@@ -53,27 +55,26 @@ export const memberRoutes = (db: Db) =>
           // through from the membership on, and the project row is what shows it to them.
           const member = toMember(user, added.role);
           const [project] = await tx.select().from(projects).where(eq(projects.id, id));
-          withPosition(
-            c,
-            await appendChanges(tx, [
-              ...memberChanges("upsert", [{ projectId: id, ...member }]),
-              ...projectChanges("upsert", project ? [project] : []),
-            ]),
-          );
-          return c.json(member, 201);
+          append([
+            ...memberChanges("upsert", [{ projectId: id, ...member }]),
+            ...projectChanges("upsert", project ? [project] : []),
+          ]);
+          return { added: true, member };
         }
         // Already a member (or the owner): inviting again changes nothing.
         const [current] = await tx
           .select({ role: projectMembers.role })
           .from(projectMembers)
           .where(and(eq(projectMembers.projectId, id), eq(projectMembers.userId, user.id)));
-        return c.json(toMember(user, current?.role ?? "member"), 200);
+        return { added: false, member: toMember(user, current?.role ?? "member") };
       });
+      withPosition(c, position);
+      return c.json(result.member, result.added ? 201 : 200);
     })
 
     .delete("/:id/members/:userId", pathParams(memberParam), async (c) => {
       const { id, userId } = c.req.valid("param");
-      return db.transaction(async (tx) => {
+      const { position } = await writeWithFeed(db, feed, async (tx, append) => {
         const callerRole = await c.var.access.member(tx, id);
         const callerId = (await c.var.access.caller(tx)).user.id;
         const [project] = await tx
@@ -98,10 +99,11 @@ export const memberRoutes = (db: Db) =>
         if (user) {
           // Every instance's feed stops sending the project to them from this entry on.
           const member = { projectId: id, ...toMember(user, removed.role) };
-          withPosition(c, await appendChanges(tx, memberChanges("delete", [member])));
+          append(memberChanges("delete", [member]));
         }
-        return c.body(null, 204);
       });
+      withPosition(c, position);
+      return c.body(null, 204);
     });
 
 /** The members, owner first, then by email. */

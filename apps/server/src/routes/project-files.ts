@@ -12,7 +12,9 @@ import {
 import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { appendChanges, projectChanges } from "../feed/change-log.ts";
+import { projectChanges } from "../feed/change-log.ts";
+import type { FeedHub } from "../feed/hub.ts";
+import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
@@ -37,7 +39,7 @@ const IMPORT_BATCH = 1000;
  * one branch, or the JSON file of every branch), and the import, which makes a new
  * project of the caller's from such a file, in one transaction.
  */
-export const projectFileRoutes = (db: Db) =>
+export const projectFileRoutes = (db: Db, feed: FeedHub) =>
   new Hono<AppEnv>()
     .get("/:id/export", pathParams(idParam), queryParams(exportQuerySchema), async (c) => {
       const { id } = c.req.valid("param");
@@ -95,7 +97,7 @@ export const projectFileRoutes = (db: Db) =>
       }
       const rows = importedMessages(file, randomUUID);
 
-      return db.transaction(async (tx) => {
+      const { result: project, position } = await writeWithFeed(db, feed, async (tx, append) => {
         const userId = (await c.var.access.caller(tx)).user.id;
         const [project] = await tx
           .insert(projects)
@@ -114,9 +116,11 @@ export const projectFileRoutes = (db: Db) =>
             .values(rows.slice(i, i + IMPORT_BATCH).map((row) => stored(row, project.id)));
         }
         // One event, the project's, whatever its size: a reader loads its messages by window.
-        withPosition(c, await appendChanges(tx, projectChanges("upsert", [project])));
-        return c.json(toProject(project), 201);
+        append(projectChanges("upsert", [project]));
+        return project;
       });
+      withPosition(c, position);
+      return c.json(toProject(project), 201);
     });
 
 /** An imported message as its row is inserted; its time keeps the file's order to the microsecond. */

@@ -10,7 +10,9 @@ import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { roleIn } from "../access.ts";
-import { appendChanges, memberChanges, projectChanges, readHead } from "../feed/change-log.ts";
+import { memberChanges, projectChanges, readHead } from "../feed/change-log.ts";
+import type { FeedHub } from "../feed/hub.ts";
+import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
@@ -20,7 +22,7 @@ import { toProject } from "../rows.ts";
 const idParam = z.object({ id: idSchema });
 
 /** The projects the caller is a member of; only the owner deletes one (members rename and archive). */
-export const projectRoutes = (db: Db) =>
+export const projectRoutes = (db: Db, feed: FeedHub) =>
   new Hono<AppEnv>()
     .get("/", async (c) => {
       const { rows, head } = await db.transaction(async (tx) => {
@@ -40,7 +42,7 @@ export const projectRoutes = (db: Db) =>
 
     .post("/", jsonBody(createProjectBodySchema), async (c) => {
       const body = c.req.valid("json");
-      return db.transaction(async (tx) => {
+      const { result, position } = await writeWithFeed(db, feed, async (tx, append) => {
         const userId = (await c.var.access.caller(tx)).user.id;
         const [created] = await tx
           .insert(projects)
@@ -49,8 +51,8 @@ export const projectRoutes = (db: Db) =>
           .returning();
         if (created) {
           await tx.insert(projectMembers).values({ projectId: created.id, userId, role: "owner" });
-          withPosition(c, await appendChanges(tx, projectChanges("upsert", [created])));
-          return c.json(toProject(created), 201);
+          append(projectChanges("upsert", [created]));
+          return { created: true, row: created };
         }
 
         // The id is taken. Someone else's project is not described at all: a bare 409.
@@ -60,18 +62,20 @@ export const projectRoutes = (db: Db) =>
         // The same id again: a retry of the same create answers the stored row.
         const [stored] = await tx.select().from(projects).where(eq(projects.id, body.id));
         if (stored && stored.name === body.name && stored.status === (body.status ?? "active")) {
-          return c.json(toProject(stored), 200);
+          return { created: false, row: stored };
         }
         throw new ApiError("duplicate_id", `A different project with id ${body.id} already exists`, {
           current: stored && toProject(stored),
         });
       });
+      withPosition(c, position);
+      return c.json(toProject(result.row), result.created ? 201 : 200);
     })
 
     .patch("/:id", pathParams(idParam), jsonBody(updateProjectBodySchema), async (c) => {
       const { id } = c.req.valid("param");
       const { version, ...changes } = c.req.valid("json");
-      return db.transaction(async (tx) => {
+      const { result: updated, position } = await writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.member(tx, id);
         const [updated] = await tx
           .update(projects)
@@ -79,8 +83,8 @@ export const projectRoutes = (db: Db) =>
           .where(and(eq(projects.id, id), eq(projects.version, version)))
           .returning();
         if (updated) {
-          withPosition(c, await appendChanges(tx, projectChanges("upsert", [updated])));
-          return c.json(toProject(updated), 200);
+          append(projectChanges("upsert", [updated]));
+          return updated;
         }
 
         const [current] = await tx.select().from(projects).where(eq(projects.id, id));
@@ -91,11 +95,13 @@ export const projectRoutes = (db: Db) =>
           { current: toProject(current) },
         );
       });
+      withPosition(c, position);
+      return c.json(toProject(updated), 200);
     })
 
     .delete("/:id", pathParams(idParam), async (c) => {
       const { id } = c.req.valid("param");
-      return db.transaction(async (tx) => {
+      const { result: deleted, position } = await writeWithFeed(db, feed, async (tx, append) => {
         await c.var.access.owner(tx, id, "delete it");
         // Its messages and running processes go with it (ON DELETE CASCADE), and its one
         // delete event stands for them all: a reader drops the project's messages with it,
@@ -109,14 +115,15 @@ export const projectRoutes = (db: Db) =>
           .where(and(eq(projectMembers.projectId, id), ne(projectMembers.role, "owner")));
         const [deleted] = await tx.delete(projects).where(eq(projects.id, id)).returning();
         if (!deleted) throw notFound("Project", id);
-        const position = await appendChanges(tx, [
+        append([
           ...memberChanges(
             "delete",
             others.map((member) => ({ projectId: id, ...member })),
           ),
           ...projectChanges("delete", [deleted]),
         ]);
-        withPosition(c, position);
-        return c.json(toProject(deleted), 200);
+        return deleted;
       });
+      withPosition(c, position);
+      return c.json(toProject(deleted), 200);
     });
