@@ -4,6 +4,7 @@ import type { MemberRole, SessionUser } from "@tandem/shared";
 import { and, eq, sql } from "drizzle-orm";
 import { rowsOf } from "./driver-rows.ts";
 import { ApiError, notFound } from "./http/api-error.ts";
+import { type LockedTree, lockTree, lockTreeAsMember } from "./tree-lock.ts";
 
 /**
  * Access rules. A project the caller is not a member of does not exist for them (404,
@@ -63,6 +64,17 @@ export class Access {
     }
     if (!role) throw notFound("Project", projectId);
     return role;
+  }
+
+  /**
+   * As `member`, with the project's message tree locked (a send's first question): one
+   * statement when the caller is known (`lockTreeAsMember`), the session's read and then
+   * the lock otherwise. Answers the lock, for `insertMessage`.
+   */
+  async memberLockingTree(tx: Tx, projectId: string): Promise<LockedTree> {
+    if (this.#caller) return lockTreeAsMember(tx, projectId, this.#caller.user.id);
+    await this.member(tx, projectId);
+    return lockTree(tx, projectId);
   }
 
   /** 401 / 404 as `member`, and 403 for a member: only the owner may do `what`. */

@@ -1,11 +1,12 @@
 import type { Tx } from "@tandem/db/client";
-import { type MessageRow, messages, projects } from "@tandem/db/schema";
+import { type MessageRow, messages } from "@tandem/db/schema";
 import { type MessagePart, sameJson } from "@tandem/shared";
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { roleIn } from "./access.ts";
 import { messageRows, rowsOf } from "./driver-rows.ts";
-import { ApiError, notFound } from "./http/api-error.ts";
+import { ApiError } from "./http/api-error.ts";
 import { toMessage } from "./rows.ts";
+import type { LockedTree } from "./tree-lock.ts";
 
 /** A message a client sends (POST /api/messages, or the user's turn of POST /api/chat). */
 export interface NewMessage {
@@ -65,23 +66,6 @@ export async function firstAnswer(tx: Tx, userMessageId: string): Promise<Messag
     .orderBy(asc(messages.createdAt), asc(messages.id))
     .limit(1);
   return answer;
-}
-
-/**
- * Serialises the writes that change one project's message tree: every send takes it
- * before it reads where to go, so two sends at once land one after the other, never as
- * versions of one turn; a delete takes it too, so the message a send goes after cannot
- * vanish between the read and the insert. A row lock on the project, FOR NO KEY UPDATE: it does not hold
- * up the foreign-key checks of other inserts (FOR KEY SHARE), nor any other project.
- * Waiting for it must be its own statement: a statement's snapshot is taken when it
- * starts, so a read in the same statement would miss what the holder committed.
- * 404 when the project is gone.
- */
-export async function lockTree(tx: Tx, projectId: string): Promise<void> {
-  const locked = await tx.execute(
-    sql`select 1 from ${projects} p where p.id = ${projectId} for no key update`,
-  );
-  if (rowsOf(locked).length === 0) throw notFound("Project", projectId);
 }
 
 /**
@@ -150,22 +134,23 @@ async function editedMessage(
  * Stores a client's message, idempotently on its client-made id: `created` when it is
  * new; the stored row when the same message was stored before (a retry of the same
  * send, wherever it was placed); 409 duplicate_id when the id holds a different message
- * (bare, without the stored row, when it is in a project `userId` may not see); 404 when
- * the project does not exist. The caller has checked that `userId` is a member of
- * `message.projectId`.
+ * (bare, without the stored row, when it is in a project `userId` may not see). The
+ * caller has checked that `userId` is a member of `message.projectId` and locked its
+ * tree (`tree`: `lockTreeAsMember`, which does both in one statement, or `lockTree`).
  *
- * A new message is placed under the project's tree lock (`lockTree`): an edit beside the
- * message it edits, a plain send at the end of the branch it named (`placeSend`), one
- * naming nothing after the project's newest message. Its time is after its parent's,
+ * A new message is placed under that lock: an edit beside the message it edits, a plain
+ * send at the end of the branch it named (`placeSend`), one naming nothing after the
+ * project's newest message. Its time is after its parent's,
  * even when the parent committed after this transaction began.
  */
 export async function insertMessage(
   tx: Tx,
+  tree: LockedTree,
   message: NewMessage,
   userId: string,
   fields: MessageFields = bodyFields,
 ): Promise<{ created: boolean; row: MessageRow }> {
-  await lockTree(tx, message.projectId);
+  if (tree.projectId !== message.projectId) throw new Error("The tree locked is not the message's project's");
   const edited =
     message.edits === undefined ? undefined : await editedMessage(tx, message, message.edits, fields);
   let parent: SQL;

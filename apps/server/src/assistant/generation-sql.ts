@@ -18,6 +18,7 @@ import { writeWithFeed } from "../feed/write-with-feed.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { firstAnswer, insertMessage, requireParent } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
+import { lockTreeAsMember } from "../tree-lock.ts";
 
 /**
  * The database side of a generation: every statement the assistant runs, one transaction
@@ -99,9 +100,10 @@ export async function beginChat(
   requester: GenerationRequester,
 ): Promise<BeginChatResult> {
   const { result } = await writeWithFeed(db, feed, async (tx, append): Promise<BeginChatResult> => {
-    await requireMember(tx, turn.projectId, requester.userId);
+    const tree = await lockTreeAsMember(tx, turn.projectId, requester.userId);
     const { created, row: user } = await insertMessage(
       tx,
+      tree,
       {
         id: turn.messageId,
         projectId: turn.projectId,

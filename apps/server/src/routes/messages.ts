@@ -19,8 +19,9 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../http/caller.ts";
 import { SNAPSHOT, withPosition } from "../http/feed-position.ts";
 import { jsonBody, pathParams, queryParams } from "../http/validate.ts";
-import { insertMessage, lockTree } from "../insert-message.ts";
+import { insertMessage } from "../insert-message.ts";
 import { toMessage } from "../rows.ts";
+import { lockTree } from "../tree-lock.ts";
 
 const idParam = z.object({ id: idSchema });
 
@@ -91,10 +92,11 @@ export const messageRoutes = (db: Db, feed: FeedHub) =>
     .post("/messages", jsonBody(createMessageBodySchema), async (c) => {
       const body = c.req.valid("json");
       const { result, position } = await writeWithFeed(db, feed, async (tx, append) => {
-        await c.var.access.member(tx, body.projectId);
+        const tree = await c.var.access.memberLockingTree(tx, body.projectId);
         const { user } = await c.var.access.caller(tx);
         const inserted = await insertMessage(
           tx,
+          tree,
           { ...body, parts: body.parts ?? textParts(body.content) },
           user.id,
         );
