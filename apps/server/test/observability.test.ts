@@ -88,7 +88,7 @@ describe.each(backends)("logs and metrics of the server process on %s", (kind) =
     }
     expect(value("tandem_feed_connections")).toBe(1);
     expect(value("tandem_generations_running")).toBe(0);
-    expect(value("tandem_change_log_rows")).toBeGreaterThanOrEqual(1);
+    expect(value("tandem_change_log_rows")).toBeGreaterThanOrEqual(0);
     expect(value("tandem_database_up")).toBe(1);
     await feed.close();
 
@@ -96,6 +96,19 @@ describe.each(backends)("logs and metrics of the server process on %s", (kind) =
     const proxied = await fetch(`${url}/metrics`, { headers: { "x-forwarded-for": "203.0.113.7" } });
     expect(proxied.status).toBe(404);
     expect(await proxied.json()).toMatchObject({ error: { code: "not_found" } });
+
+    // The log's size comes from the database's statistics, which catch up with the
+    // project's entry once the writing connection has gone idle and reported it.
+    await waitFor(
+      "the change log's entry in tandem_change_log_rows",
+      async () => {
+        const rows = parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples.find(
+          (sample) => sample.name === "tandem_change_log_rows",
+        )?.value;
+        return rows !== undefined && rows >= 1;
+      },
+      { timeoutMs: 30_000, everyMs: 250 },
+    );
 
     // METRICS_PORT: its own listener.
     const metricsUrl = /Metrics at (http:\/\/[^\s"]+)/.exec(running().output())?.[1];
