@@ -2,10 +2,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DbHandle } from "@tandem/db/client";
+import { createDb, type DbHandle } from "@tandem/db/client";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { expect } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
+import { backends, createTestDatabase, type TestDatabase } from "./backends.ts";
 
 /**
  * The time one migration of a fresh database may take (as vitest.config.ts's hookTimeout
@@ -33,4 +34,38 @@ export async function migrateBefore(handle: DbHandle, tag: string) {
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * One test of migration `tag` on each backend: a fresh database as the release before it
+ * left it (`migrateBefore`), handed to `run`, which writes what such an install held,
+ * applies the rest (`handle.migrate()`) and checks what became of it. Its two migrations
+ * run in the test's body, so its timeout counts them.
+ */
+export function testMigration(
+  suite: string,
+  tag: string,
+  name: string,
+  run: (handle: DbHandle) => Promise<void>,
+) {
+  describe.each(backends)(`${suite} on %s`, (kind) => {
+    let database: TestDatabase | undefined;
+    let handle: DbHandle | undefined;
+
+    afterAll(async () => {
+      await handle?.close();
+      await database?.drop();
+    });
+
+    test(
+      name,
+      async () => {
+        database = await createTestDatabase(kind);
+        handle = createDb(database.env);
+        await migrateBefore(handle, tag);
+        await run(handle);
+      },
+      2 * MIGRATE_MS,
+    );
+  });
 }
