@@ -52,6 +52,45 @@ test.describe("a long history", () => {
     expect(fetched.rows, fetched.requests.join(" ")).toBeLessThanOrEqual(3 * WINDOW_ROWS);
   });
 
+  test("a message arriving while the reader is up in the history shows New messages, which takes them to it", async ({
+    api,
+    app,
+    page,
+  }) => {
+    const project = await seedHistory(api, 150);
+    await app.open(project);
+    await expect(app.message("#150")).toBeInViewport();
+    const newBelow = page.getByRole("button", { name: "New messages", exact: true });
+
+    // Reading the newest: a new message just shows, in view.
+    const first = uniqueName("arrived at the bottom");
+    await api.createMessage(project.id, first);
+    await expect(app.message(first)).toBeInViewport();
+    await expect(newBelow).toBeHidden();
+
+    // Up at the top: the earlier messages that arrive above are not news.
+    await app.log.evaluate((log) => log.scrollTo({ top: 0 }));
+    await expect(app.articles).toHaveCount(151);
+    await expect(newBelow).toBeHidden();
+
+    // Still up there, a message arrives below: the button says so and takes the reader to it.
+    const second = uniqueName("arrived while reading");
+    await api.createMessage(project.id, second);
+    await expect(newBelow).toBeVisible();
+    await expect(app.message(second)).toHaveCount(1);
+    await expect(app.message(second)).not.toBeInViewport();
+    await newBelow.click();
+    await expect(app.message(second)).toBeInViewport();
+    await expect(newBelow).toBeHidden();
+
+    // Up in the history again, the reader sends: they are taken to their own message.
+    await app.log.evaluate((log) => log.scrollTo({ top: 0 }));
+    const own = uniqueName("sent from up in the history");
+    await app.sendMessage(own);
+    await expect(app.message(own)).toBeInViewport();
+    await expect(newBelow).toBeHidden();
+  });
+
   test("a message sent at the end of a long history shows and is confirmed", async ({ api, app }) => {
     const project = await seedHistory(api, 250);
     await app.open(project);

@@ -111,9 +111,9 @@ export function Chat({ projectId }: { projectId: string }) {
   const showEarlier = () => {
     if (newest.hasNextPage && !newest.isFetchingNextPage) void newest.fetchNextPage();
   };
-  const logRef = useFollowNewest(
+  const log = useFollowNewest(
     views.length,
-    views.at(-1)?.message.content,
+    { id: last?.message.id, text: last?.message.content },
     hasEarlier ? showEarlier : undefined,
     upTo === undefined,
   );
@@ -142,12 +142,12 @@ export function Chat({ projectId }: { projectId: string }) {
   // Once it is on screen: scrolled to, highlighted for a while.
   useEffect(() => {
     if (!highlight || !highlightShown) return;
-    const article = logRef.current?.querySelector(`[data-message-id="${CSS.escape(highlight.id)}"]`);
+    const article = log.ref.current?.querySelector(`[data-message-id="${CSS.escape(highlight.id)}"]`);
     article?.scrollIntoView({ block: "center" });
     targetReached(highlight.request);
     const timer = setTimeout(() => setHighlight((h) => (h === highlight ? undefined : h)), HIGHLIGHT_MS);
     return () => clearTimeout(timer);
-  }, [highlight, highlightShown, logRef]);
+  }, [highlight, highlightShown, log.ref]);
 
   const [loadingNewer, setLoadingNewer] = useState(false);
   const showNewer = () => {
@@ -183,7 +183,7 @@ export function Chat({ projectId }: { projectId: string }) {
 
   return (
     <div className="chat">
-      <div className="log" role="log" aria-label="Messages" ref={logRef} aria-busy={messages.isLoading}>
+      <div className="log" role="log" aria-label="Messages" ref={log.ref} aria-busy={messages.isLoading}>
         {messages.isLoading && <p className="muted center">Loading messages…</p>}
         {collection.utils.isError && views.length === 0 && (
           <p className="muted center" role="alert">
@@ -226,6 +226,11 @@ export function Chat({ projectId }: { projectId: string }) {
             Couldn't open that message: {targetError}.
           </p>
         )}
+        {log.behind && (
+          <button type="button" className="new-below" onClick={log.toNewest}>
+            New messages
+          </button>
+        )}
         {upTo !== undefined && (
           <div className="newer">
             <button type="button" className="link" onClick={showNewer} disabled={loadingNewer}>
@@ -241,6 +246,8 @@ export function Chat({ projectId }: { projectId: string }) {
         projectId={projectId}
         onSend={(content) => {
           setUpTo(undefined);
+          // The sender reads on from their own message, wherever they were in the history.
+          log.toNewest();
           sendMessage(projectId, content, parentOfNext);
         }}
         stop={streaming.length > 0 ? <StopButton replies={streaming} /> : null}
