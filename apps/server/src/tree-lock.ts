@@ -1,6 +1,5 @@
 import type { Tx } from "@tandem/db/client";
 import { projectMembers, projects } from "@tandem/db/schema";
-import type { MemberRole } from "@tandem/shared";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "./driver-rows.ts";
 import { notFound } from "./http/api-error.ts";
@@ -36,18 +35,14 @@ export async function lockTree(tx: Tx, projectId: string): Promise<LockedTree> {
 
 /**
  * `lockTree` and the membership check in one statement (a send's first, on its hot
- * path): the user's role, with the tree locked. 404 when the project is gone or the user
- * is not a member of it; the tree of a project the user may not see is never locked.
+ * path): any member may send, so only whether the user is one is asked. 404 when the
+ * project is gone or the user is not a member of it; the tree of a project the user may
+ * not see is never locked.
  */
-export async function lockTreeAsMember(
-  tx: Tx,
-  projectId: string,
-  userId: string,
-): Promise<LockedTree & { role: MemberRole }> {
+export async function lockTreeAsMember(tx: Tx, projectId: string, userId: string): Promise<LockedTree> {
   const locked = await tx.execute(
-    sql`select pm.role from ${projectMembers} pm join ${projects} p on p.id = pm.project_id where pm.project_id = ${projectId} and pm.user_id = ${userId} for no key update of p`,
+    sql`select 1 from ${projectMembers} pm join ${projects} p on p.id = pm.project_id where pm.project_id = ${projectId} and pm.user_id = ${userId} for no key update of p`,
   );
-  const role = rowsOf<{ role: MemberRole }>(locked)[0]?.role;
-  if (!role) throw notFound("Project", projectId);
-  return { projectId, role } as LockedTree & { role: MemberRole };
+  if (rowsOf(locked).length === 0) throw notFound("Project", projectId);
+  return { projectId } as LockedTree;
 }
