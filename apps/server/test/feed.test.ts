@@ -13,6 +13,17 @@ describe.each(backends)("GET /api/changes on %s", (kind) => {
   const server = useTestServer(kind, { feed: { keepAliveMs: 100, pollMs: 60_000 } });
   const db = () => server.handle.db;
 
+  test("this instance's own writes reach its feed without a read of the log, whenever their NOTIFY arrives", async () => {
+    const { feed } = await openFeedAtHead(server);
+    const reads = server.feed.logReads;
+    const project = await createProject(server, { name: "Handed over" });
+    for (let i = 0; i < 20; i++) await createMessage(server, project.id, { content: `Handed over ${i}` });
+    const changes = await feed.changes(21);
+    expect(changes.at(-1)?.event).toMatchObject({ entity: "message", row: { content: "Handed over 19" } });
+    expect(server.feed.logReads).toBe(reads);
+    await feed.close();
+  });
+
   test("starts with ready at the head, then each change as it commits, its position as the id", async () => {
     const head = await readHead(db());
     const { feed, position } = await openFeedAtHead(server);

@@ -39,14 +39,25 @@ export async function writeWithFeed<T>(
         if (appending) throw new Error("A transaction appends to the change log once, as its last act");
         const append = appendStatement(changes, options);
         if (!append) return;
+        const number = feed?.appendSent();
         const sent = sendLast(tx, append.statement);
-        appending = sent.rows.then((rows) => {
-          appended = append.read(rows);
-          const last = lastOf();
-          // Its NOTIFY is for other instances: this one gets the changes by hand-over.
-          if (last !== undefined) feed?.expect(last);
-          return appended;
-        });
+        const answered = () => {
+          if (number !== undefined) feed?.appendAnswered(number);
+        };
+        appending = sent.rows.then(
+          (rows) => {
+            appended = append.read(rows);
+            const last = lastOf();
+            // Its NOTIFY is for other instances: this one gets the changes by hand-over.
+            if (last !== undefined) feed?.expect(last);
+            answered();
+            return appended;
+          },
+          (error: unknown) => {
+            answered();
+            throw error;
+          },
+        );
         // Awaited below, after the COMMIT on Postgres: not a rejection nobody handles meanwhile.
         appending.catch(() => {});
         if (!sent.withCommit) inside = appending;
